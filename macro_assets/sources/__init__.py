@@ -1,0 +1,13 @@
+"""One module per source; this registry maps a catalog source name to its connector."""
+
+from macro_assets.sources import bcb_sgs, fred
+from macro_assets.sources.base import Connector
+
+CONNECTORS: dict[str, Connector] = {bcb_sgs.SOURCE: bcb_sgs.connector, fred.SOURCE: fred.connector}
+
+
+def connector_for(source: str) -> Connector:
+    try:
+        return CONNECTORS[source]
+    except KeyError:
+        raise KeyError(f"no connector for source {source!r}; known: {sorted(CONNECTORS)}") from None

@@ -1,0 +1,1 @@
+"""Recorded API payloads (cassettes) replayed by the offline default; see README.md."""

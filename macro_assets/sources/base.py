@@ -1,0 +1,167 @@
+"""What every connector shares: the fetched payload, the parse result, bad-input handling.
+
+A connector is real code for the real API. It turns a partition window into HTTP requests through the shared
+client (live network or recorded replay: the connector cannot tell), parses the verbatim bytes into an
+observation frame, and states the release-time rule of its source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+import polars as pl
+
+from macro_assets.catalog import SeriesSpec
+from macro_assets.http import HttpClient, redact_url, response_time
+from macro_assets.warehouse import QuarantineRecord
+
+PARSED_SCHEMA = {"obs_date": pl.Date, "value": pl.Float64, "vintage_date": pl.Date}
+
+
+class SourcePayloadError(ValueError):
+    """Bad input that makes a whole payload unusable. The message names the source, the series and the field."""
+
+    def __init__(self, source: str, series_id: str, field: str, problem: str):
+        self.source, self.series_id, self.field, self.problem = source, series_id, field, problem
+        super().__init__(f"{source} series {series_id}: field {field!r}: {problem}")
+
+
+class MissingCredentials(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Session:
+    """The HTTP client of a run and whether it reaches the live APIs (credentials are needed only then)."""
+
+    client: HttpClient
+    live: bool
+
+    def credential(self, source: str, env_var: str, pattern: str, help_url: str) -> str | None:
+        """The secret in `env_var`; in live mode a missing or malformed one stops the run before any request.
+        Replay ignores secret parameters, so offline runs need none."""
+        value = os.environ.get(env_var, "").strip()
+        if not self.live:
+            return value or None
+        if not value:
+            raise MissingCredentials(f"{source}: live mode needs the environment variable {env_var} ({help_url})")
+        if not re.fullmatch(pattern, value):
+            raise MissingCredentials(f"{source}: {env_var} is set but malformed (expected {pattern}); value not shown")
+        return value
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One HTTP exchange, kept verbatim: the bytes are archived before anything parses them."""
+
+    source: str
+    series_id: str
+    request: str  # "GET <url>" with secrets redacted
+    status: int
+    body: bytes
+    content_type: str
+    fetched_at: dt.datetime
+    window_start: dt.date
+    window_end: dt.date
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    @classmethod
+    def from_response(cls, spec: SeriesSpec, response: httpx.Response, start: dt.date, end: dt.date) -> Fetched:
+        return cls(
+            source=spec.source, series_id=spec.id, request=f"GET {redact_url(response.request.url)}",
+            status=response.status_code, body=response.content,
+            content_type=response.headers.get("Content-Type", ""), fetched_at=response_time(response),
+            window_start=start, window_end=end,
+        )
+
+
+@dataclass
+class Parsed:
+    """Observations read from one payload, and what could not be read.
+
+    `rows` has obs_date, value (null = missing in, or withdrawn from, that vintage) and vintage_date (the
+    source's own vintage date, null for sources without vintages).
+    """
+
+    rows: pl.DataFrame
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    missing: int = 0  # records the source marks as having no value
+
+    @classmethod
+    def empty(cls) -> Parsed:
+        return cls(rows=pl.DataFrame(schema=PARSED_SCHEMA))
+
+
+class Connector(Protocol):
+    source: str
+
+    def fetch(self, session: Session, spec: SeriesSpec, start: dt.date, end: dt.date) -> list[Fetched]:
+        """Every request needed for observations dated in [start, end]."""
+
+    def parse(self, spec: SeriesSpec, fetched: Fetched) -> Parsed:
+        """Payload bytes -> observations; raises SourcePayloadError for an unusable payload."""
+
+    def release_times(self, spec: SeriesSpec, rows: pl.DataFrame, fetched_at: dt.datetime,
+                      covered: list[tuple[dt.date, dt.date]]) -> pl.DataFrame:
+        """Add release_time (UTC) and release_basis to parsed rows (see each source's rule)."""
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def decode_json(spec: SeriesSpec, fetched: Fetched):
+    """The payload as JSON, or a SourcePayloadError saying what came instead (HTML page, truncated body...)."""
+    body = fetched.body.lstrip()
+    if not body:
+        raise SourcePayloadError(spec.source, spec.id, "<body>", f"empty response body (HTTP {fetched.status})")
+    if body[:1] == b"<":
+        title = _TITLE.search(body)
+        what = f"an HTML/XML page (title: {title.group(1).decode(errors='replace').strip()!r})" if title else \
+            "an HTML/XML document"
+        raise SourcePayloadError(spec.source, spec.id, "<body>", f"expected JSON, got {what} (HTTP {fetched.status})")
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SourcePayloadError(
+            spec.source, spec.id, "<body>",
+            f"not valid JSON, the body may be truncated ({len(fetched.body)} bytes, {exc.msg} at char {exc.pos})"
+            if isinstance(exc, json.JSONDecodeError) else f"not UTF-8 ({exc})",
+        ) from None
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_decimal(text: object) -> float | str:
+    """A dot-decimal string as a float, or the reason it is not one (comma decimals, placeholders...)."""
+    if not isinstance(text, str):
+        return f"expected a decimal string, got {type(text).__name__} {text!r}"
+    stripped = text.strip()
+    if _NUMBER.match(stripped):
+        number = float(stripped)
+        return number if math.isfinite(number) else f"non-finite number {text!r}"
+    if re.fullmatch(r"[+-]?\d+,\d+", stripped):
+        return f"comma decimal separator in {text!r} (the API sends dot decimals)"
+    return f"not a number: {text!r}"
+
+
+def quarantine_record(spec: SeriesSpec, fetched: Fetched, index: int, field: str, record: object,
+                      reason: str) -> QuarantineRecord:
+    raw = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)
+    return QuarantineRecord(source=spec.source, series_id=spec.id, payload_sha256=fetched.sha256,
+                            record_index=index, field=field, raw_record=raw[:2000], reason=reason)
+
+
+def rows_frame(obs_dates: list[dt.date], values: list[float | None], vintage_dates: list[dt.date | None]) -> pl.DataFrame:
+    return pl.DataFrame({"obs_date": obs_dates, "value": values, "vintage_date": vintage_dates}, schema=PARSED_SCHEMA)

@@ -1,0 +1,119 @@
+"""FRED / ALFRED: https://api.stlouisfed.org/fred/series/observations with every vintage.
+
+Requested with realtime_start=1776-07-04 and realtime_end=9999-12-31, ALFRED returns one row per observation and
+vintage interval: {"realtime_start", "realtime_end", "date", "value"}, values as strings. A "." inside a vintage
+means the value was withdrawn from that vintage (GDP 1946-1958 vanish in the 1996 revision and return later).
+Pages hold at most 100000 rows (`count`, `offset`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+
+from macro_assets.catalog import SeriesSpec
+from macro_assets.http import redact_text
+from macro_assets.sources.base import (
+    Fetched, Parsed, Session, SourcePayloadError, decode_json, parse_decimal, quarantine_record, rows_frame,
+)
+
+SOURCE = "fred"
+OBSERVATIONS_URL = "https://api.stlouisfed.org/fred/series/observations"
+API_KEY_ENV = "FRED_API_KEY"
+API_KEY_PATTERN = "[a-z0-9]{32}"
+ALL_VINTAGES = {"realtime_start": "1776-07-04", "realtime_end": "9999-12-31"}
+WITHDRAWN = "."
+REQUIRED_FIELDS = ("realtime_start", "date", "value")
+
+
+class Fred:
+    source = SOURCE
+
+    def fetch(self, session: Session, spec: SeriesSpec, start: dt.date, end: dt.date) -> list[Fetched]:
+        api_key = session.credential(SOURCE, API_KEY_ENV, API_KEY_PATTERN,
+                                     "https://fred.stlouisfed.org/docs/api/api_key.html")
+        params = {"series_id": spec.code, "file_type": "json", **ALL_VINTAGES,
+                  "observation_start": start.isoformat(), "observation_end": end.isoformat()}
+        if api_key:
+            params["api_key"] = api_key
+        pages: list[Fetched] = []
+        offset = 0
+        while True:
+            page_params = params if offset == 0 else {**params, "offset": str(offset)}
+            response = session.client.get(SOURCE, OBSERVATIONS_URL, params=page_params)
+            pages.append(Fetched.from_response(spec, response, start, end))
+            rows, total = _page_size(response.content)
+            offset += rows
+            if response.status_code != 200 or rows == 0 or offset >= total:
+                return pages
+
+    def parse(self, spec: SeriesSpec, fetched: Fetched) -> Parsed:
+        document = decode_json(spec, fetched)
+        if not isinstance(document, dict):
+            raise SourcePayloadError(SOURCE, spec.id, "<body>", f"expected a JSON object, got {type(document).__name__}")
+        if fetched.status != 200 or "error_message" in document:
+            message = redact_text(str(document.get("error_message", document)))
+            raise SourcePayloadError(SOURCE, spec.id, "<body>", f"API error (HTTP {fetched.status}): {message}")
+        observations = document.get("observations")
+        if not isinstance(observations, list):
+            raise SourcePayloadError(SOURCE, spec.id, "observations",
+                                     f"missing or not a list (object has keys {sorted(document)})")
+        records = [o for o in observations if isinstance(o, dict)]
+        for field in REQUIRED_FIELDS:
+            if observations and not any(field in r for r in records):
+                keys = sorted({k for r in records for k in r})
+                raise SourcePayloadError(SOURCE, spec.id, field, f"missing from every observation (they have {keys})")
+
+        dates, values, vintages, quarantine, missing = [], [], [], [], 0
+        for index, record in enumerate(observations):
+            if not isinstance(record, dict) or any(f not in record for f in REQUIRED_FIELDS):
+                quarantine.append(quarantine_record(spec, fetched, index, "/".join(REQUIRED_FIELDS), record,
+                                                    "observation lacks a required field"))
+                continue
+            try:
+                day = dt.date.fromisoformat(record["date"])
+            except (TypeError, ValueError):
+                quarantine.append(quarantine_record(spec, fetched, index, "date", record, "date is not YYYY-MM-DD"))
+                continue
+            try:
+                vintage = dt.date.fromisoformat(record["realtime_start"])
+            except (TypeError, ValueError):
+                quarantine.append(quarantine_record(spec, fetched, index, "realtime_start", record,
+                                                    "realtime_start is not YYYY-MM-DD"))
+                continue
+            if record["value"] == WITHDRAWN:
+                missing += 1
+                value = None
+            else:
+                value = parse_decimal(record["value"])
+                if isinstance(value, str):
+                    quarantine.append(quarantine_record(spec, fetched, index, "value", record, value))
+                    continue
+            dates.append(day)
+            values.append(value)
+            vintages.append(vintage)
+        return Parsed(rows=rows_frame(dates, values, vintages), quarantine=quarantine, missing=missing)
+
+    def release_times(self, spec: SeriesSpec, rows: pl.DataFrame, fetched_at: dt.datetime,
+                      covered: list[tuple[dt.date, dt.date]]) -> pl.DataFrame:
+        """ALFRED vintage: the vintage date (realtime_start) at the catalog's release clock in the source's time
+        zone, stored in UTC (basis 'vintage'). A withdrawal is a vintage too: its row carries no value."""
+        times = {day: spec.release.at_clock(day) for day in rows["vintage_date"].unique().to_list()}
+        return rows.with_columns(
+            release_time=pl.col("vintage_date").replace_strict(times, return_dtype=pl.Datetime("us", "UTC")),
+            release_basis=pl.lit("vintage"),
+        )
+
+
+def _page_size(body: bytes) -> tuple[int, int]:
+    """(rows in this page, total rows) of an observations page; (0, 0) when the body is not one."""
+    try:
+        document = json.loads(body)
+        return len(document["observations"]), int(document["count"])
+    except (ValueError, KeyError, TypeError):
+        return 0, 0
+
+
+connector = Fred()
