@@ -1,16 +1,11 @@
 """The one Definitions object: series assets from the catalog, the panel, resources, IO managers, automation."""
 
-import warnings
-
 import dagster as dg
 
 from macro_assets.assets import FRAMES_IO_MANAGER, SERIES_IO_MANAGER, build_series_asset, daily_rates_panel
 from macro_assets.catalog import load_catalog
 from macro_assets.io_managers import ParquetObjectStoreIOManager, WarehouseIOManager
 from macro_assets.resources import ObjectStoreResource, SourcesResource, WarehouseResource
-
-# Single-run backfills are what a range run of a series needs; Dagster still labels the parameter beta.
-warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 
 catalog = load_catalog()
 warehouse = WarehouseResource()

@@ -125,7 +125,7 @@ class S3ObjectStore(ObjectStore):
         keys = []
         strip = len(self.prefix) + 1 if self.prefix else 0
         paginator = self.client.get_paginator("list_objects_v2")
-        full_prefix = self._key(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
+        full_prefix = f"{self.prefix}/{prefix}" if self.prefix else prefix
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
             keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
         return sorted(keys)
