@@ -70,7 +70,7 @@ def _dates(values) -> list[str]:
 def _duplicates(vintages: pd.DataFrame) -> CheckOutcome:
     duplicated = vintages[vintages.duplicated(["obs_date", "release_time"], keep=False)]
     return CheckOutcome(_rule("no_duplicate_vintages"), duplicated.empty,
-                        {"duplicate_rows": len(duplicated), "sample_dates": _dates(duplicated["obs_date"])})
+                        {"duplicate_rows": len(duplicated), "sample_dates": _dates(duplicated["obs_date"].drop_duplicates())})
 
 
 def _plausible(spec: SeriesSpec, vintages: pd.DataFrame) -> CheckOutcome:
