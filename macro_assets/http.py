@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
@@ -391,6 +391,7 @@ def live_transport() -> httpx.BaseTransport:
 
 
 ParamPairs = tuple[tuple[str, str], ...]
+REPLAYED_FROM_HEADER = "X-Replayed-From"
 
 
 def _param_value_to_str(value: object) -> str:
@@ -429,6 +430,26 @@ class _Endpoint:
 
 
 @dataclass(frozen=True)
+class _WindowParams:
+    """Which query parameters bound a source's observation window, and their date format (from the manifest)."""
+
+    start: str
+    end: str
+    date_format: str
+
+    def split(self, params: ParamPairs) -> tuple[ParamPairs, tuple[date, date] | None]:
+        """(params other than the window bounds, the window) of a request; window None if not both bounds."""
+        bounds = {name: value for name, value in params if name in (self.start, self.end)}
+        rest = tuple(pair for pair in params if pair[0] not in (self.start, self.end))
+        try:
+            window = (datetime.strptime(bounds[self.start], self.date_format).date(),
+                      datetime.strptime(bounds[self.end], self.date_format).date())
+        except (KeyError, ValueError):
+            return params, None
+        return rest, window
+
+
+@dataclass(frozen=True)
 class _RecordedExchange:
     endpoint: _Endpoint
     params: ParamPairs
@@ -437,10 +458,20 @@ class _RecordedExchange:
     body_path: Path
     captured_at: datetime
     manifest_order: int
+    window_params: _WindowParams | None = None
 
     @property
     def param_multiset(self) -> Counter[tuple[str, str]]:
         return Counter(self.params)
+
+    def covers(self, params: ParamPairs) -> bool:
+        """Whether this recording answers a request for a window inside its own, other parameters equal."""
+        if self.window_params is None:
+            return False
+        own_rest, own_window = self.window_params.split(self.params)
+        rest, window = self.window_params.split(params)
+        return (own_window is not None and window is not None and Counter(own_rest) == Counter(rest)
+                and own_window[0] <= window[0] <= window[1] <= own_window[1])
 
 
 def _load_manifest(manifest_path: Path, first_order: int) -> list[_RecordedExchange]:
@@ -448,6 +479,8 @@ def _load_manifest(manifest_path: Path, first_order: int) -> list[_RecordedExcha
         manifest = json.loads(manifest_path.read_bytes())
     except ValueError as exc:
         raise ValueError(f"{manifest_path}: not valid JSON: {exc}") from exc
+    window = manifest.get("window_params")
+    window_params = _WindowParams(window["start"], window["end"], window["format"]) if window else None
     exchanges = []
     for index, exchange in enumerate(manifest.get("exchanges", [])):
         try:
@@ -466,6 +499,7 @@ def _load_manifest(manifest_path: Path, first_order: int) -> list[_RecordedExcha
                     body_path=manifest_path.parent / response["body_file"],
                     captured_at=_as_utc(datetime.fromisoformat(exchange["captured_at"])),
                     manifest_order=first_order + index,
+                    window_params=window_params,
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -482,6 +516,10 @@ class ReplayTransport(httpx.BaseTransport):
 
     ``clock`` makes replays point-in-time: among recordings of the same request the
     latest one captured at or before ``clock`` is served (None: the latest overall).
+
+    A request for a window inside a recorded window (a single partition of the recorded range) is answered with
+    that recorded response, verbatim and wider than asked, as an API may answer; connectors keep only their
+    window's rows anyway. The response names the recording in ``X-Replayed-From`` so provenance stays exact.
     """
 
     def __init__(self, recordings_root: Path | str, clock: datetime | None = None) -> None:
@@ -507,6 +545,11 @@ class ReplayTransport(httpx.BaseTransport):
         recorded = self._recordings().get(endpoint, [])
         wanted = Counter(_non_secret_pairs(request.url.params.multi_items()))
         same_request = [exchange for exchange in recorded if exchange.param_multiset == wanted]
+        covering = False
+        if not same_request:
+            params = tuple(wanted.elements())
+            same_request = [exchange for exchange in recorded if exchange.covers(params)]
+            covering = bool(same_request)
         in_time = [
             exchange
             for exchange in same_request
@@ -515,7 +558,10 @@ class ReplayTransport(httpx.BaseTransport):
         if not in_time:
             raise self._not_found(request, recorded, captured_only_later=bool(same_request))
         chosen = max(in_time, key=lambda exchange: (exchange.captured_at, exchange.manifest_order))
-        return self._serve(chosen, request)
+        response = self._serve(chosen, request)
+        if covering:
+            response.headers[REPLAYED_FROM_HEADER] = _describe_params(chosen.params)
+        return response
 
     @staticmethod
     def _serve(exchange: _RecordedExchange, request: httpx.Request) -> httpx.Response:

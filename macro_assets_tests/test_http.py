@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from macro_assets.http import (
+    REPLAYED_FROM_HEADER,
     SECRET_PARAMS,
     HttpClient,
     RateLimiter,
@@ -419,7 +420,11 @@ SGS_URL = "https://api.bcb.gov.br/dados/serie/bcdata.sgs.432/dados"
 WINDOW_2015_2018 = {"formato": "json", "dataInicial": "01/01/2015", "dataFinal": "31/12/2018"}
 
 
-def write_recordings(root: Path, exchanges: list[tuple[dict[str, str], str, bytes]]) -> None:
+SGS_WINDOW_PARAMS = {"start": "dataInicial", "end": "dataFinal", "format": "%d/%m/%Y"}
+
+
+def write_recordings(root: Path, exchanges: list[tuple[dict[str, str], str, bytes]],
+                     window_params: dict[str, str] | None = None) -> None:
     """One bcb_sgs manifest with an exchange per (params, captured_at, body)."""
     manifest_dir = root / "bcb_sgs" / "432"
     manifest_dir.mkdir(parents=True)
@@ -436,7 +441,39 @@ def write_recordings(root: Path, exchanges: list[tuple[dict[str, str], str, byte
                 "note": "test fixture",
             }
         )
-    (manifest_dir / "manifest.json").write_text(json.dumps({"source": "bcb_sgs", "exchanges": entries}))
+    manifest = {"source": "bcb_sgs", "exchanges": entries}
+    if window_params:
+        manifest["window_params"] = window_params
+    (manifest_dir / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_replay_answers_a_window_inside_a_recorded_window_with_that_recording(
+    tmp_path: Path, sleep: RecordingSleep
+) -> None:
+    body = b'[{"data":"02/01/2015","valor":"11.75"}]'
+    write_recordings(tmp_path, [(WINDOW_2015_2018, "2019-01-07T12:00:00Z", body)], SGS_WINDOW_PARAMS)
+    one_week = {"formato": "json", "dataInicial": "01/06/2016", "dataFinal": "07/06/2016"}
+
+    with make_client(sleep, transport=ReplayTransport(tmp_path)) as client:
+        response = client.get("bcb_sgs", SGS_URL, one_week)
+        assert response.content == body
+        assert response.headers[REPLAYED_FROM_HEADER] == "formato=json&dataInicial=01/01/2015&dataFinal=31/12/2018"
+        exact = client.get("bcb_sgs", SGS_URL, WINDOW_2015_2018)
+        assert REPLAYED_FROM_HEADER not in exact.headers
+
+        beyond = {"formato": "json", "dataInicial": "01/12/2018", "dataFinal": "15/01/2019"}
+        with pytest.raises(RecordingNotFound):
+            client.get("bcb_sgs", SGS_URL, beyond)
+        other_format = {"formato": "csv", "dataInicial": "01/06/2016", "dataFinal": "07/06/2016"}
+        with pytest.raises(RecordingNotFound):
+            client.get("bcb_sgs", SGS_URL, other_format)
+
+
+def test_without_window_params_only_the_exact_request_is_replayed(tmp_path: Path, sleep: RecordingSleep) -> None:
+    write_recordings(tmp_path, [(WINDOW_2015_2018, "2019-01-07T12:00:00Z", b"[]")])
+    one_week = {"formato": "json", "dataInicial": "01/06/2016", "dataFinal": "07/06/2016"}
+    with make_client(sleep, transport=ReplayTransport(tmp_path)) as client, pytest.raises(RecordingNotFound):
+        client.get("bcb_sgs", SGS_URL, one_week)
 
 
 def test_replay_serves_the_recorded_bytes_with_capture_time_as_date(tmp_path: Path, sleep: RecordingSleep) -> None:

@@ -144,7 +144,9 @@ def test_generator_is_stable_between_runs():
 @pytest.mark.parametrize("source", SOURCES)
 def test_manifest_structure(source):
     m = manifest(source)
-    assert set(m) == {"source", "exchanges"} and m["source"] == source
+    assert set(m) == {"source", "window_params", "exchanges"} and m["source"] == source
+    window = m["window_params"]
+    assert all(window[bound] in ex["request"]["params"] for bound in ("start", "end") for ex in m["exchanges"])
     assert m["exchanges"], source
     listed = set()
     for ex in m["exchanges"]:

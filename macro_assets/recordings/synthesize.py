@@ -179,10 +179,17 @@ def exchange(url, params, headers, body_file, captured_at, provenance, note) -> 
     }
 
 
+# The query parameters that bound each source's observation window: the replay answers a request for a window
+# inside a recorded one with that recording (see macro_assets.http.ReplayTransport).
+WINDOW_PARAMS = {
+    "bcb_sgs": {"start": "dataInicial", "end": "dataFinal", "format": "%d/%m/%Y"},
+    "fred": {"start": "observation_start", "end": "observation_end", "format": "%Y-%m-%d"},
+}
+
+
 def manifest_bytes(source: str, exchanges: list[dict]) -> bytes:
-    return (json.dumps({"source": source, "exchanges": exchanges}, indent=2, ensure_ascii=False) + "\n").encode(
-        "utf-8"
-    )
+    manifest = {"source": source, "window_params": WINDOW_PARAMS[source], "exchanges": exchanges}
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------

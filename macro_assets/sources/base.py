@@ -20,7 +20,7 @@ import httpx
 import polars as pl
 
 from macro_assets.catalog import SeriesSpec
-from macro_assets.http import HttpClient, redact_url, response_time
+from macro_assets.http import REPLAYED_FROM_HEADER, HttpClient, redact_url, response_time
 from macro_assets.warehouse import QuarantineRecord
 
 PARSED_SCHEMA = {"obs_date": pl.Date, "value": pl.Float64, "vintage_date": pl.Date}
@@ -78,8 +78,11 @@ class Fetched:
 
     @classmethod
     def from_response(cls, spec: SeriesSpec, response: httpx.Response, start: dt.date, end: dt.date) -> Fetched:
+        request = f"GET {redact_url(response.request.url)}"
+        if REPLAYED_FROM_HEADER in response.headers:
+            request += f" (replayed from the recording of {response.headers[REPLAYED_FROM_HEADER]})"
         return cls(
-            source=spec.source, series_id=spec.id, request=f"GET {redact_url(response.request.url)}",
+            source=spec.source, series_id=spec.id, request=request,
             status=response.status_code, body=response.content,
             content_type=response.headers.get("Content-Type", ""), fetched_at=response_time(response),
             window_start=start, window_end=end,
