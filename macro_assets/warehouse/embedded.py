@@ -9,6 +9,9 @@ is found through postmaster.pid and reused; a postmaster.pid left by a dead serv
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import time
 import warnings
 from pathlib import Path
 
@@ -68,3 +71,24 @@ def warehouse_url(home: Path | None = None) -> str:
 def dagster_storage_url(home: Path | None = None) -> str:
     return database_url(DAGSTER_DATABASE, home)
 
+
+
+def stop_server(home: Path | None = None, timeout: float = 30.0) -> bool:
+    """Fast-stop the embedded server of `home` if one runs; True if one was stopped."""
+    pid_file = embedded_pgdata(home) / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown: roll back open transactions, then exit
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    raise TimeoutError(f"embedded PostgreSQL (pid {pid}) did not stop within {timeout:.0f} s")
