@@ -81,7 +81,7 @@ def command_env(args: argparse.Namespace) -> int:
 
 
 def command_dev(args: argparse.Namespace) -> int:
-    return _run_dagster(["dev", *args.dagster_args], dagster_environment())
+    return _run_dagster(["dev", *args.extra], dagster_environment())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,14 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     env = commands.add_parser("env", help="print the exports that point Dagster at the persistent instance")
     env.set_defaults(handler=command_env)
 
-    dev = commands.add_parser("dev", help="dagster dev on the persistent instance (extra args go to dagster dev)")
-    dev.add_argument("dagster_args", nargs=argparse.REMAINDER)
-    dev.set_defaults(handler=command_dev)
+    dev = commands.add_parser("dev", help="dagster dev on the persistent instance (other args go to dagster dev)")
+    dev.set_defaults(handler=command_dev, passes_extra_arguments=True)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_extra_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     return args.handler(args)
 
 
