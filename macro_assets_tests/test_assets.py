@@ -108,3 +108,32 @@ def test_the_panel_reads_inputs_as_of_the_run_tag_and_writes_parquet_per_partiti
     row = thursday.set_index("obs_date").loc[pd.Timestamp("2018-12-27")]
     assert row["bcb_sgs.432"] == 6.5 and pd.isna(row["bcb_sgs.12"]) and pd.isna(row["bcb_sgs.1"])
     assert pd.read_parquet(io.BytesIO(objects.get("frames/panels/daily_rates/2018-12-28.parquet"))).empty
+
+
+FRED_KEY = "abcdefghij0123456789abcdefghij01"
+
+
+def test_the_fred_api_key_reaches_no_log_metadata_or_object_key(resources, system_warehouse_url, monkeypatch):
+    monkeypatch.setenv("FRED_API_KEY", FRED_KEY)  # sent on every request; the replay ignores it
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(series_assets("fred.UNRATE"), resources=resources, instance=instance,
+                                tags=range_tags("2018-01-01", "2018-12-01"))
+        assert result.success
+        records = instance.get_records_for_run(result.run_id).records
+        everything = "\n".join(record.event_log_entry.to_json() for record in records)
+    assert "raw/fred/UNRATE" in everything  # the materialization metadata was read
+    assert FRED_KEY not in everything
+    with connect(system_warehouse_url) as warehouse:
+        payloads = warehouse.payloads("fred.UNRATE")
+    assert "api_key=***" in payloads["request"][0]
+    assert not any(FRED_KEY in value for value in payloads.astype(str).to_numpy().ravel())
+
+
+def test_live_mode_without_the_fred_key_fails_at_run_start_naming_the_variable(resources, monkeypatch):
+    resources = {**resources, "sources": SourcesResource(mode="live")}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(series_assets("fred.GDP"), resources=resources, instance=instance,
+                                tags=range_tags("2018-01-01", "2018-12-01"), raise_on_error=False)
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+    assert "fred: live mode needs the environment variable FRED_API_KEY" in error
