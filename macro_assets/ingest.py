@@ -4,7 +4,7 @@ connector, the object store and the warehouse; the Dagster asset only wires it."
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -65,9 +65,13 @@ def ingest(spec: SeriesSpec, start: dt.date, end: dt.date, session: Session, sto
         try:
             parsed = connector.parse(spec, item)
         except SourcePayloadError as error:
-            # The payload is already archived; record why it was refused, change nothing else, then fail loudly.
+            # The payloads are already archived; record why nothing of this run is stored, change nothing else,
+            # then fail loudly.
             record = quarantine_record(spec, item, -1, error.field, item.body.decode("utf-8", "replace"), str(error))
-            warehouse.append(pl.DataFrame(schema=_WRITE_SCHEMA), payloads=payloads, quarantine=[record])
+            refused = [replace(p, refused=str(error) if p.payload_sha256 == item.sha256 else
+                               f"not stored: another payload of the same run was refused ({error.field})")
+                       for p in payloads]
+            warehouse.append(pl.DataFrame(schema=_WRITE_SCHEMA), payloads=refused, quarantine=[record])
             raise
         records_read += parsed.rows.height + len(parsed.quarantine) + parsed.missing
         missing += parsed.missing

@@ -102,7 +102,9 @@ class Fred:
         zone, stored in UTC (basis 'vintage'). A withdrawal is a vintage too: its row carries no value."""
         times = {day: spec.release.at_clock(day) for day in rows["vintage_date"].unique().to_list()}
         return rows.with_columns(
-            release_time=pl.col("vintage_date").replace_strict(times, return_dtype=pl.Datetime("us", "UTC")),
+            # The cast keeps the type when there are no rows (an empty mapping ignores return_dtype).
+            release_time=pl.col("vintage_date").replace_strict(times, return_dtype=pl.Datetime("us", "UTC"))
+            .cast(pl.Datetime("us", "UTC")),
             release_basis=pl.lit("vintage"),
         )
 

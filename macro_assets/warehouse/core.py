@@ -44,6 +44,7 @@ class PayloadRecord:
     window_start: dt.date
     window_end: dt.date
     fetched_at: dt.datetime
+    refused: str | None = None  # why nothing of this payload was stored; None for a payload whose rows were
 
 
 @dataclass(frozen=True)
@@ -135,11 +136,11 @@ class Warehouse:
         return self._read(query, {"ids": ids, "first": first, "last": last}, ids, check_known=False)
 
     def fetch_coverage(self, series_id: str, before: dt.datetime) -> list[tuple[dt.date, dt.date]]:
-        """Windows of the archived payloads of a series fetched strictly before `before`."""
+        """Windows of the payloads of a series fetched strictly before `before` whose rows were stored."""
         with self.engine.connect() as connection:
             rows = connection.execute(
                 sa.text("SELECT DISTINCT window_start, window_end FROM payloads"
-                        " WHERE series_id = :series AND fetched_at < :before ORDER BY 1, 2"),
+                        " WHERE series_id = :series AND fetched_at < :before AND refused IS NULL ORDER BY 1, 2"),
                 {"series": series_id, "before": before},
             ).all()
         return [(row[0], row[1]) for row in rows]
@@ -342,10 +343,10 @@ def _insert_payloads(cursor, payloads: list[PayloadRecord]) -> None:
     for p in payloads:
         cursor.execute(
             "INSERT INTO payloads (object_key, payload_sha256, source, series_id, request, http_status, bytes,"
-            " window_start, window_end, fetched_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " window_start, window_end, fetched_at, refused) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (object_key) DO NOTHING",
             (p.object_key, p.payload_sha256, p.source, p.series_id, p.request, p.http_status, p.bytes,
-             p.window_start, p.window_end, p.fetched_at),
+             p.window_start, p.window_end, p.fetched_at, p.refused),
         )
 
 
