@@ -50,8 +50,9 @@ def build_series_asset(spec: SeriesSpec, catalog: Catalog) -> dg.AssetsDefinitio
             "dagster/table_name": "observations",
         },
         check_specs=[dg.AssetCheckSpec(rule.name, asset=key, description=rule.description) for rule in checks.RULES],
+        # No step retry policy: the HTTP client already retries what is transient (429, 5xx, network errors) with
+        # backoff, and a refused payload or a missing recording would fail again.
         pool="warehouse",
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
         op_tags={"macro_assets/source": spec.source},
     )
     def series_asset(context: dg.AssetExecutionContext, sources: SourcesResource, object_store: ObjectStoreResource,
