@@ -119,7 +119,7 @@ DAILY_PANEL_SERIES = ("bcb_sgs.432", "bcb_sgs.12", "bcb_sgs.1", "fred.DGS10")
 def daily_rates_panel(context: dg.AssetExecutionContext, **series: pd.DataFrame) -> pd.DataFrame:
     start, end = _window(context)
     frames = [frame.pivot(index="obs_date", columns="series_id", values="value") for frame in series.values()]
-    panel = pd.concat(frames, axis=1).reindex(columns=list(DAILY_PANEL_SERIES)).sort_index()
+    panel = pd.concat(frames, axis=1, sort=True).reindex(columns=list(DAILY_PANEL_SERIES))
     panel = panel.reindex(pd.date_range(start, end, freq="D", name="obs_date")).dropna(how="all")
     context.add_output_metadata({"rows": len(panel), "columns": dg.MetadataValue.json(list(panel.columns))})
     return panel.reset_index()

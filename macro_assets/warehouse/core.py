@@ -8,8 +8,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from macro_assets.catalog import UnknownSeries, load_catalog
@@ -60,6 +63,10 @@ class QuarantineRecord:
 
 _OBS_COLUMNS = ", ".join(frames.WRITE_COLUMNS)
 _STAGING = "observations_staging"
+_READ_TYPES = pacsv.ConvertOptions(column_types={
+    "series_id": pa.string(), "obs_date": pa.timestamp("us"), "value": pa.float64(),
+    "release_time": pa.timestamp("us", tz="UTC"), "release_basis": pa.string(),
+})
 
 
 class Warehouse:
@@ -163,15 +170,20 @@ class Warehouse:
                          instant: dt.datetime | None) -> pd.DataFrame:
         ids, first, last = self._window(series, start, end)
         released = "AND release_time <= %(instant)s" if instant is not None else ""
+        # One backward scan of the primary key per series hands DISTINCT ON the newest vintage of each date first,
+        # so nothing is sorted; sorting every vintage (what a single DISTINCT ON over all the series gets planned
+        # as) was most of the time of a read. Rows come newest first, last series id first; _read turns them round.
         query = f"""
-            SELECT {', '.join(frames.READ_COLUMNS)} FROM (
-                SELECT DISTINCT ON (series_id, obs_date) {', '.join(frames.READ_COLUMNS)}
+            SELECT {', '.join(frames.READ_COLUMNS)} FROM unnest(%(ids)s::text[]) AS wanted(id), LATERAL (
+                SELECT DISTINCT ON (obs_date) {', '.join(frames.READ_COLUMNS)}
                 FROM observations
-                WHERE series_id = ANY(%(ids)s) AND obs_date BETWEEN %(first)s AND %(last)s {released}
-                ORDER BY series_id, obs_date, release_time DESC
+                WHERE series_id = wanted.id AND obs_date BETWEEN %(first)s AND %(last)s {released}
+                ORDER BY obs_date DESC, release_time DESC
             ) latest
             WHERE value IS NOT NULL"""
-        return self._read(query, {"ids": ids, "first": first, "last": last, "instant": instant}, ids)
+        newest_first = sorted(set(ids), reverse=True)
+        return self._read(query, {"ids": newest_first, "first": first, "last": last, "instant": instant}, ids,
+                          reverse=True)
 
     @staticmethod
     def _window(series: SeriesArg, start: DateArg, end: DateArg) -> tuple[list[str], dt.date, dt.date]:
@@ -184,7 +196,9 @@ class Warehouse:
             raise ValueError(f"start {first} is after end {last}")
         return ids, first, last
 
-    def _read(self, query: str, params: dict, ids: list[str], check_known: bool = True) -> pd.DataFrame:
+    def _read(self, query: str, params: dict, ids: list[str], check_known: bool = True,
+              reverse: bool = False) -> pd.DataFrame:
+        """The rows of `query` as a read frame, in the query's order (or its reverse)."""
         # COPY ... TO STDOUT and a columnar CSV parse: several times faster than building Python row tuples.
         buffer = io.BytesIO()
         with self._raw_connection() as connection, connection.cursor() as cursor:
@@ -195,14 +209,13 @@ class Warehouse:
                 self._require_known(ids)
             return frames.empty_read_frame()
         buffer.seek(0)
-        table = pl.read_csv(
-            buffer, has_header=False, new_columns=frames.READ_COLUMNS,
-            schema_overrides={"series_id": pl.String, "obs_date": pl.Date, "value": pl.Float64,
-                              "release_time": pl.String, "release_basis": pl.String},
-        ).with_columns(pl.col("release_time").str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", time_zone="UTC"))
-        result = table.to_pandas()
-        result["obs_date"] = result["obs_date"].astype("datetime64[us]")
-        return result
+        # Arrow parses the timestamps with their UTC offsets while reading: a third of the time of a read through
+        # polars and a second pass over release_time.
+        table = pacsv.read_csv(buffer, read_options=pacsv.ReadOptions(column_names=frames.READ_COLUMNS),
+                               convert_options=_READ_TYPES)
+        if reverse:
+            table = table.take(np.arange(table.num_rows - 1, -1, -1))
+        return table.to_pandas()
 
     def _require_known(self, ids: list[str]) -> None:
         catalog = load_catalog()
@@ -275,7 +288,7 @@ class Warehouse:
     def _copy_new(cursor, table: pl.DataFrame) -> AppendResult:
         """Nothing stored overlaps the batch: the append rule reduces to the batch itself, so COPY straight in."""
         kept = frames.collapse_unchanged_vintages(table)
-        cursor.copy_expert(f"COPY observations ({_OBS_COLUMNS}) FROM STDIN WITH (FORMAT csv)", _csv(kept))
+        _copy_in(cursor, "observations", kept)
         return AppendResult(added=kept.height, unchanged=table.height - kept.height)
 
     @staticmethod
@@ -284,7 +297,7 @@ class Warehouse:
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {_STAGING}")
-        cursor.copy_expert(f"COPY {_STAGING} ({_OBS_COLUMNS}) FROM STDIN WITH (FORMAT csv)", _csv(table))
+        _copy_in(cursor, _STAGING, table)
         cursor.execute(f"""
             SELECT s.series_id, s.obs_date, s.release_time, s.value, s.payload_sha256
             FROM {_STAGING} s JOIN observations o USING (series_id, obs_date, release_time)
@@ -323,11 +336,29 @@ class Warehouse:
         return AppendResult(added, table.height - added - len(conflicts), len(conflicts)), records
 
 
-def _csv(table: pl.DataFrame) -> io.BytesIO:
-    buffer = io.BytesIO()
-    table.select(frames.WRITE_COLUMNS).write_csv(buffer, include_header=False)
-    buffer.seek(0)
-    return buffer
+class _CsvStream:
+    """The rows as CSV for COPY ... FROM STDIN, written one slice at a time as the server asks for more: the server
+    parses a slice while the next is being written, instead of waiting for the CSV of the whole batch."""
+
+    def __init__(self, table: pl.DataFrame, rows_per_slice: int = 50_000):
+        self._table = table.select(frames.WRITE_COLUMNS)
+        self._rows_per_slice = rows_per_slice
+        self._written = 0
+        self._slice = io.BytesIO()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._slice.read(size)
+        while not data and self._written < self._table.height:
+            self._slice = io.BytesIO()
+            self._table.slice(self._written, self._rows_per_slice).write_csv(self._slice, include_header=False)
+            self._written += self._rows_per_slice
+            self._slice.seek(0)
+            data = self._slice.read(size)
+        return data
+
+
+def _copy_in(cursor, target: str, table: pl.DataFrame) -> None:
+    cursor.copy_expert(f"COPY {target} ({_OBS_COLUMNS}) FROM STDIN WITH (FORMAT csv)", _CsvStream(table), size=65536)
 
 
 def _conflict_records(table: pl.DataFrame, reason: str) -> list[QuarantineRecord]:

