@@ -11,6 +11,7 @@ from macro_assets.checks import RULES
 from macro_assets.cli import dagster_environment
 from macro_assets.definitions import defs
 from macro_assets.partitions import DAILY, MONTHLY
+from macro_assets.warehouse import embedded
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,10 +58,13 @@ def test_the_automation_sensor_is_explicit_and_running():
 
 def test_workspace_yaml_loads_the_code_location():
     environment = {**os.environ, **dagster_environment()}  # the instance of dagster.yaml, on PostgreSQL
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, env=environment,
-    )
+    try:
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, env=environment,
+        )
+    finally:
+        embedded.stop_server()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "macro_assets" in result.stdout + result.stderr
 

@@ -23,30 +23,27 @@ class FrameError(ValueError):
     """A frame handed to the write path is malformed; the message names the column."""
 
 
-def to_utc_timestamp(value: str | dt.date | dt.datetime | pd.Timestamp | None, *, field: str) -> dt.datetime:
-    """Parse an instant; naive means UTC, a bare date means its midnight UTC, None means now."""
-    if value is None:
-        return dt.datetime.now(dt.UTC)
+def _timestamp(value: str | dt.date | dt.datetime | pd.Timestamp, field: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{field}: {value!r} is not a date or datetime ({exc})") from None
     if pd.isna(stamp):
         raise ValueError(f"{field}: {value!r} is not a date or datetime")
+    return stamp
+
+
+def to_utc_timestamp(value: str | dt.date | dt.datetime | pd.Timestamp | None, *, field: str) -> dt.datetime:
+    """Parse an instant; naive means UTC, a bare date means its midnight UTC, None means now."""
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    stamp = _timestamp(value, field)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.to_pydatetime()
 
 
 def to_date(value: str | dt.date | dt.datetime | pd.Timestamp | None, *, field: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{field}: {value!r} is not a date ({exc})") from None
-    if pd.isna(stamp):
-        raise ValueError(f"{field}: {value!r} is not a date")
-    return stamp.date()
+    return None if value is None else _timestamp(value, field).date()
 
 
 def normalize_for_write(frame: pd.DataFrame | pl.DataFrame) -> pl.DataFrame:
