@@ -75,3 +75,13 @@ def test_read_errors_are_clear_and_exit_non_zero(offline_shell, tmp_path, argume
     result = run([str(BIN / "macro-assets"), *arguments], offline_shell, tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and result.stdout == ""
+
+
+def test_unknown_arguments_are_refused_except_by_dev(capsys):
+    from macro_assets.cli import build_parser, main
+
+    with pytest.raises(SystemExit) as refused:
+        main(["read", "fred.GDP", "--bogus"])
+    assert refused.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
+    args, extra = build_parser().parse_known_args(["dev", "-p", "3001"])
+    assert args.passes_extra_arguments and extra == ["-p", "3001"]
