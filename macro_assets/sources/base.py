@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -166,5 +167,57 @@ def quarantine_record(spec: SeriesSpec, fetched: Fetched, index: int, field: str
                             record_index=index, field=field, raw_record=raw[:2000], reason=reason)
 
 
-def rows_frame(obs_dates: list[dt.date], values: list[float | None], vintage_dates: list[dt.date | None]) -> pl.DataFrame:
-    return pl.DataFrame({"obs_date": obs_dates, "value": values, "vintage_date": vintage_dates}, schema=PARSED_SCHEMA)
+class RecordReader:
+    """Walks the records of a payload for a connector: each record becomes an observation, a missing value or a
+    quarantined row with its reason; none is dropped silently.
+
+    A required field absent from every record is a renamed field: the whole payload is refused.
+    """
+
+    def __init__(self, spec: SeriesSpec, fetched: Fetched, records: list, required: tuple[str, ...]):
+        self.spec, self.fetched, self.records, self.required = spec, fetched, records, required
+        mappings = [r for r in records if isinstance(r, dict)]
+        for name in required:
+            if records and not any(name in r for r in mappings):
+                keys = sorted({k for r in mappings for k in r})
+                raise SourcePayloadError(spec.source, spec.id, name, f"missing from every record (records have {keys})")
+        self.quarantine: list[QuarantineRecord] = []
+        self.missing = 0
+        self._dates: list[dt.date] = []
+        self._values: list[float | None] = []
+        self._vintages: list[dt.date | None] = []
+
+    def __iter__(self) -> Iterator[tuple[int, dict]]:
+        """(index, record) of every record that has the required fields; the others are quarantined."""
+        for index, record in enumerate(self.records):
+            if isinstance(record, dict) and all(name in record for name in self.required):
+                yield index, record
+            else:
+                self.reject(index, "/".join(self.required), record, f"record lacks one of the fields {self.required}")
+
+    def reject(self, index: int, field: str, record: object, reason: str) -> None:
+        self.quarantine.append(quarantine_record(self.spec, self.fetched, index, field, record, reason))
+
+    def date(self, index: int, record: dict, field: str, date_format: str) -> dt.date | None:
+        try:
+            return dt.datetime.strptime(str(record[field]), date_format).date()
+        except ValueError:
+            self.reject(index, field, record, f"{field} {record[field]!r} does not match {date_format}")
+            return None
+
+    def decimal(self, index: int, record: dict, field: str) -> float | None:
+        value = parse_decimal(record[field])
+        if isinstance(value, str):
+            self.reject(index, field, record, value)
+            return None
+        return value
+
+    def add(self, obs_date: dt.date, value: float | None, vintage_date: dt.date | None = None) -> None:
+        self._dates.append(obs_date)
+        self._values.append(value)
+        self._vintages.append(vintage_date)
+
+    def parsed(self) -> Parsed:
+        rows = pl.DataFrame({"obs_date": self._dates, "value": self._values, "vintage_date": self._vintages},
+                            schema=PARSED_SCHEMA)
+        return Parsed(rows=rows, quarantine=self.quarantine, missing=self.missing)

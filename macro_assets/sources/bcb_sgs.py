@@ -12,9 +12,7 @@ import datetime as dt
 import polars as pl
 
 from macro_assets.catalog import SeriesSpec
-from macro_assets.sources.base import (
-    Fetched, Parsed, Session, SourcePayloadError, decode_json, parse_decimal, quarantine_record, rows_frame,
-)
+from macro_assets.sources.base import Fetched, Parsed, RecordReader, Session, SourcePayloadError, decode_json
 
 SOURCE = "bcb_sgs"
 BASE_URL = "https://api.bcb.gov.br/dados/serie/bcdata.sgs.{code}/dados"
@@ -59,34 +57,16 @@ class BcbSgs:
             raise SourcePayloadError(SOURCE, spec.id, "<body>", f"unexpected HTTP {fetched.status} with a JSON array")
         if not isinstance(document, list):
             raise SourcePayloadError(SOURCE, spec.id, "<body>", f"expected a JSON array, got {type(document).__name__}")
-        records = [r for r in document if isinstance(r, dict)]
-        for field in ("data", "valor"):
-            if document and not any(field in r for r in records):
-                keys = sorted({k for r in records for k in r})
-                raise SourcePayloadError(SOURCE, spec.id, field, f"missing from every record (records have {keys})")
-
-        dates, values, quarantine, missing = [], [], [], 0
-        for index, record in enumerate(document):
-            if not isinstance(record, dict) or "data" not in record or "valor" not in record:
-                quarantine.append(quarantine_record(spec, fetched, index, "data/valor", record,
-                                                    "record lacks the fields 'data' and 'valor'"))
+        reader = RecordReader(spec, fetched, document, ("data", "valor"))
+        for index, record in reader:
+            day = reader.date(index, record, "data", "%d/%m/%Y")
+            if day is None:
                 continue
-            try:
-                day = dt.datetime.strptime(str(record["data"]), "%d/%m/%Y").date()
-            except ValueError:
-                quarantine.append(quarantine_record(spec, fetched, index, "data", record,
-                                                    f"date {record['data']!r} is not dd/MM/yyyy"))
-                continue
-            if record["valor"] == "":
-                missing += 1
-                continue
-            value = parse_decimal(record["valor"])
-            if isinstance(value, str):
-                quarantine.append(quarantine_record(spec, fetched, index, "valor", record, value))
-                continue
-            dates.append(day)
-            values.append(value)
-        return Parsed(rows=rows_frame(dates, values, [None] * len(dates)), quarantine=quarantine, missing=missing)
+            if record["valor"] == "":  # SGS's way of saying the value is missing
+                reader.missing += 1
+            elif (value := reader.decimal(index, record, "valor")) is not None:
+                reader.add(day, value)
+        return reader.parsed()
 
     def release_times(self, spec: SeriesSpec, rows: pl.DataFrame, fetched_at: dt.datetime,
                       covered: list[tuple[dt.date, dt.date]]) -> pl.DataFrame:

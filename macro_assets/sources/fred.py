@@ -15,9 +15,7 @@ import polars as pl
 
 from macro_assets.catalog import SeriesSpec
 from macro_assets.http import redact_text
-from macro_assets.sources.base import (
-    Fetched, Parsed, Session, SourcePayloadError, decode_json, parse_decimal, quarantine_record, rows_frame,
-)
+from macro_assets.sources.base import Fetched, Parsed, RecordReader, Session, SourcePayloadError, decode_json
 
 SOURCE = "fred"
 OBSERVATIONS_URL = "https://api.stlouisfed.org/fred/series/observations"
@@ -60,41 +58,17 @@ class Fred:
         if not isinstance(observations, list):
             raise SourcePayloadError(SOURCE, spec.id, "observations",
                                      f"missing or not a list (object has keys {sorted(document)})")
-        records = [o for o in observations if isinstance(o, dict)]
-        for field in REQUIRED_FIELDS:
-            if observations and not any(field in r for r in records):
-                keys = sorted({k for r in records for k in r})
-                raise SourcePayloadError(SOURCE, spec.id, field, f"missing from every observation (they have {keys})")
-
-        dates, values, vintages, quarantine, missing = [], [], [], [], 0
-        for index, record in enumerate(observations):
-            if not isinstance(record, dict) or any(f not in record for f in REQUIRED_FIELDS):
-                quarantine.append(quarantine_record(spec, fetched, index, "/".join(REQUIRED_FIELDS), record,
-                                                    "observation lacks a required field"))
+        reader = RecordReader(spec, fetched, observations, REQUIRED_FIELDS)
+        for index, record in reader:
+            if ((day := reader.date(index, record, "date", "%Y-%m-%d")) is None
+                    or (vintage := reader.date(index, record, "realtime_start", "%Y-%m-%d")) is None):
                 continue
-            try:
-                day = dt.date.fromisoformat(record["date"])
-            except (TypeError, ValueError):
-                quarantine.append(quarantine_record(spec, fetched, index, "date", record, "date is not YYYY-MM-DD"))
-                continue
-            try:
-                vintage = dt.date.fromisoformat(record["realtime_start"])
-            except (TypeError, ValueError):
-                quarantine.append(quarantine_record(spec, fetched, index, "realtime_start", record,
-                                                    "realtime_start is not YYYY-MM-DD"))
-                continue
-            if record["value"] == WITHDRAWN:
-                missing += 1
-                value = None
-            else:
-                value = parse_decimal(record["value"])
-                if isinstance(value, str):
-                    quarantine.append(quarantine_record(spec, fetched, index, "value", record, value))
-                    continue
-            dates.append(day)
-            values.append(value)
-            vintages.append(vintage)
-        return Parsed(rows=rows_frame(dates, values, vintages), quarantine=quarantine, missing=missing)
+            if record["value"] == WITHDRAWN:  # missing in, or withdrawn from, this vintage
+                reader.missing += 1
+                reader.add(day, None, vintage)
+            elif (value := reader.decimal(index, record, "value")) is not None:
+                reader.add(day, value, vintage)
+        return reader.parsed()
 
     def release_times(self, spec: SeriesSpec, rows: pl.DataFrame, fetched_at: dt.datetime,
                       covered: list[tuple[dt.date, dt.date]]) -> pl.DataFrame:
