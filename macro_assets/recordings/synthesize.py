@@ -424,10 +424,16 @@ def fred_cpiaucsl() -> list[dict]:
                 sd = 25 if m >= dt.date(y - 1, 1, 1) else 12
                 sa_rev[(y, m)] = round(rng.gauss(0.0, sd))
     sa_vintage = {y: release[dt.date(y, 1, 1)] for y in (2016, 2017, 2018)}
+    return seasonally_revised_rows(months, base, release, sa_rev, sa_vintage, lambda x: f"{x / 1000:.3f}")
+
+
+def seasonally_revised_rows(months: list[dt.date], base: dict[dt.date, int], release: dict[dt.date, dt.date],
+                            sa_rev: dict[tuple[int, dt.date], int], sa_vintage: dict[int, dt.date],
+                            formatted) -> list[dict]:
+    """ALFRED rows of a series whose only revisions are the annual seasonal-factor ones (in integer units)."""
 
     def value(m: dt.date, v: dt.date) -> str:
-        x = base[m] + sum(sa_rev.get((y, m), 0) for y, vd in sa_vintage.items() if vd <= v)
-        return f"{x / 1000:.3f}"
+        return formatted(base[m] + sum(sa_rev.get((y, m), 0) for y, vd in sa_vintage.items() if vd <= v))
 
     obs = [m for m in months if release[m] <= FRED_CAPTURE_DATE]
     vintages = sorted({release[m] for m in obs})
@@ -485,14 +491,7 @@ def fred_unrate() -> list[dict]:
             if dt.date(y - 5, 1, 1) <= m <= dt.date(y - 1, 11, 1) and rng.random() < 0.25:
                 sa_rev[(y, m)] = rng.choice((-1, 1))
     sa_vintage = {y: release[dt.date(y - 1, 12, 1)] for y in (2016, 2017, 2018, 2019)}
-
-    def value(m: dt.date, v: dt.date) -> str:
-        x = base[m] + sum(sa_rev.get((y, m), 0) for y, vd in sa_vintage.items() if vd <= v)
-        return f"{x / 10:.1f}"
-
-    obs = [m for m in months if release[m] <= FRED_CAPTURE_DATE]
-    vintages = sorted({release[m] for m in obs})
-    return alfred_rows(obs, release, vintages, value)
+    return seasonally_revised_rows(months, base, release, sa_rev, sa_vintage, lambda x: f"{x / 10:.1f}")
 
 
 def fred_dgs10() -> list[dict]:
