@@ -85,6 +85,14 @@ def command_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_stop(args: argparse.Namespace) -> int:
+    from macro_assets.warehouse import embedded
+
+    stopped = embedded.stop_server()
+    print(f"embedded PostgreSQL in {embedded.embedded_pgdata()}: {'stopped' if stopped else 'not running'}")
+    return 0
+
+
 def command_dev(args: argparse.Namespace) -> int:
     return _run_dagster(["dev", *args.extra], dagster_environment())
 
@@ -112,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     env = commands.add_parser("env", help="print the exports that point Dagster at the persistent instance")
     env.set_defaults(handler=command_env)
+
+    stop = commands.add_parser("stop", help="stop the embedded PostgreSQL server (it outlives the commands that start it)")
+    stop.set_defaults(handler=command_stop)
 
     dev = commands.add_parser("dev", help="dagster dev on the persistent instance (other args go to dagster dev)")
     dev.set_defaults(handler=command_dev, passes_extra_arguments=True)

@@ -65,6 +65,10 @@ def test_materialize_from_the_shell_then_read_point_in_time(offline_shell, tmp_p
     objects = list((Path(offline_shell["MACRO_ASSETS_HOME"]) / "objects" / "raw" / "fred").rglob("*.json"))
     assert len(objects) == 4  # GDP, CPIAUCSL, PAYEMS, UNRATE payloads archived verbatim
 
+    stop = run([str(BIN / "macro-assets"), "stop"], offline_shell, tmp_path)
+    assert stop.returncode == 0 and stop.stdout.strip().endswith("stopped")
+    assert not (Path(offline_shell["MACRO_ASSETS_HOME"]) / "pgdata" / "postmaster.pid").exists()
+
 
 @pytest.mark.parametrize("arguments, message", [
     (["read", "fred.GPD"], "unknown series 'fred.GPD'"),
