@@ -10,8 +10,7 @@ import pandas as pd
 from macro_assets import checks
 from macro_assets.catalog import Catalog, SeriesSpec
 from macro_assets.ingest import IngestBatch, ingest
-from macro_assets.io_managers import window_of
-from macro_assets.partitions import BY_NAME, DAILY
+from macro_assets.partitions import BY_NAME, DAILY, inclusive_dates
 from macro_assets.resources import ObjectStoreResource, SourcesResource, WarehouseResource
 
 # Single-run backfills are what a range run of a series needs; Dagster still labels the parameter beta.
@@ -57,7 +56,7 @@ def build_series_asset(spec: SeriesSpec, catalog: Catalog) -> dg.AssetsDefinitio
     )
     def series_asset(context: dg.AssetExecutionContext, sources: SourcesResource, object_store: ObjectStoreResource,
                      warehouse: WarehouseResource):
-        start, end = _window(context)
+        start, end = inclusive_dates(context.partition_time_window)
         session = sources.session()
         try:
             batch = ingest(spec, start, end, session, object_store.open(), warehouse.open())
@@ -74,11 +73,6 @@ def build_series_asset(spec: SeriesSpec, catalog: Catalog) -> dg.AssetsDefinitio
             )
 
     return series_asset
-
-
-def _window(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
-    window = context.partition_time_window
-    return window.start.date(), (window.end - dt.timedelta(days=1)).date()
 
 
 def _batch_metadata(batch: IngestBatch) -> dict:
@@ -117,7 +111,7 @@ DAILY_PANEL_SERIES = ("bcb_sgs.432", "bcb_sgs.12", "bcb_sgs.1", "fred.DGS10")
     automation_condition=dg.AutomationCondition.eager(),
 )
 def daily_rates_panel(context: dg.AssetExecutionContext, **series: pd.DataFrame) -> pd.DataFrame:
-    start, end = _window(context)
+    start, end = inclusive_dates(context.partition_time_window)
     frames = [frame.pivot(index="obs_date", columns="series_id", values="value") for frame in series.values()]
     panel = pd.concat(frames, axis=1, sort=True).reindex(columns=list(DAILY_PANEL_SERIES))
     panel = panel.reindex(pd.date_range(start, end, freq="D", name="obs_date")).dropna(how="all")

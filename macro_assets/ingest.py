@@ -13,7 +13,7 @@ from macro_assets.object_store import ObjectStore
 from macro_assets.sources import connector_for
 from macro_assets.sources.base import Fetched, Session, SourcePayloadError, quarantine_record
 from macro_assets.warehouse import PayloadRecord, QuarantineRecord, Warehouse
-from macro_assets.warehouse.frames import WRITE_COLUMNS
+from macro_assets.warehouse.frames import WRITE_COLUMNS, WRITE_SCHEMA
 
 _EXTENSIONS = {"json": "json", "html": "html", "xml": "xml", "csv": "csv"}
 
@@ -71,7 +71,7 @@ def ingest(spec: SeriesSpec, start: dt.date, end: dt.date, session: Session, sto
             refused = [replace(p, refused=str(error) if p.payload_sha256 == item.sha256 else
                                f"not stored: another payload of the same run was refused ({error.field})")
                        for p in payloads]
-            warehouse.append(pl.DataFrame(schema=_WRITE_SCHEMA), payloads=refused, quarantine=[record])
+            warehouse.append(pl.DataFrame(schema=WRITE_SCHEMA), payloads=refused, quarantine=[record])
             raise
         records_read += parsed.rows.height + len(parsed.quarantine) + parsed.missing
         missing += parsed.missing
@@ -87,13 +87,10 @@ def ingest(spec: SeriesSpec, start: dt.date, end: dt.date, session: Session, sto
             release_time=pl.min_horizontal("release_time", pl.lit(item.fetched_at, dtype=pl.Datetime("us", "UTC"))),
             series_id=pl.lit(spec.id), payload_sha256=pl.lit(item.sha256),
         ).select(WRITE_COLUMNS))
-    observations = pl.concat(frames) if frames else pl.DataFrame(schema=_WRITE_SCHEMA)
+    observations = pl.concat(frames) if frames else pl.DataFrame(schema=WRITE_SCHEMA)
     return IngestBatch(
         series_id=spec.id, window_start=start, window_end=end, observations=observations, payloads=payloads,
         quarantine=quarantine, records_read=records_read, missing=missing, outside_window=outside,
         fetched_at=max((f.fetched_at for f in fetched), default=None),
     )
 
-
-_WRITE_SCHEMA = {"series_id": pl.String, "obs_date": pl.Date, "release_time": pl.Datetime("us", "UTC"),
-                 "value": pl.Float64, "release_basis": pl.String, "payload_sha256": pl.String}

@@ -12,16 +12,11 @@ import dagster as dg
 import pandas as pd
 
 from macro_assets.ingest import IngestBatch
+from macro_assets.partitions import inclusive_dates
 from macro_assets.resources import ObjectStoreResource, WarehouseResource
 from macro_assets.warehouse.frames import to_utc_timestamp
 
 AS_OF_TAG = "macro_assets/as_of"
-
-
-def window_of(context: dg.InputContext | dg.OutputContext) -> tuple[dt.date, dt.date]:
-    """The partitions' time window as inclusive dates (Dagster's window end is exclusive)."""
-    window = context.asset_partitions_time_window
-    return window.start.date(), (window.end - dt.timedelta(days=1)).date()
 
 
 def run_as_of(context: dg.InputContext) -> dt.datetime:
@@ -45,7 +40,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         series_id = context.upstream_output.definition_metadata["series_id"]
-        start, end = window_of(context) if context.has_asset_partitions else (None, None)
+        start, end = inclusive_dates(context.asset_partitions_time_window) if context.has_asset_partitions \
+            else (None, None)
         return self.warehouse.open().as_of(series_id, as_of=run_as_of(context), start=start, end=end)
 
 

@@ -1,5 +1,7 @@
 """The two shared partitions definitions: every daily asset uses DAILY, every monthly or quarterly one MONTHLY."""
 
+import datetime as dt
+
 import dagster as dg
 
 PARTITIONS_START = "2010-01-01"
@@ -13,3 +15,8 @@ DAILY = dg.TimeWindowPartitionsDefinition(
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date=PARTITIONS_START)
 
 BY_NAME = {"daily": DAILY, "monthly": MONTHLY}
+
+
+def inclusive_dates(window: dg.TimeWindow) -> tuple[dt.date, dt.date]:
+    """A partitions time window as inclusive dates (Dagster's window end is exclusive)."""
+    return window.start.date(), (window.end - dt.timedelta(days=1)).date()

@@ -16,6 +16,8 @@ import polars as pl
 RELEASE_BASES = ("vintage", "estimated", "observed")
 READ_COLUMNS = ["series_id", "obs_date", "value", "release_time", "release_basis"]
 WRITE_COLUMNS = ["series_id", "obs_date", "release_time", "value", "release_basis", "payload_sha256"]
+WRITE_SCHEMA = {"series_id": pl.String, "obs_date": pl.Date, "release_time": pl.Datetime("us", "UTC"),
+                "value": pl.Float64, "release_basis": pl.String, "payload_sha256": pl.String}
 VINTAGE_KEY = ["series_id", "obs_date", "release_time"]
 
 
