@@ -31,3 +31,10 @@ def mode() -> str:
     if value not in MODES:
         raise ValueError(f"MACRO_ASSETS_MODE is {value!r}; expected one of {MODES}")
     return value
+
+
+def extra_recordings() -> list[str]:
+    """Directories of recordings in the project's manifest format (MACRO_ASSETS_RECORDINGS, separated like
+    PATH) replayed offline beside the packaged ones: a user's own captures go through the real path."""
+    value = os.environ.get("MACRO_ASSETS_RECORDINGS", "")
+    return [part for part in value.split(os.pathsep) if part.strip()]

@@ -24,6 +24,7 @@ class Shape:
     id_column: str
     key_schema: dict[str, pl.DataType]  # after the id, before release_time
     value_schema: dict[str, pl.DataType]
+    ranged: tuple[str, ...]  # the value columns a dataset's plausible range applies to
 
     @property
     def key_columns(self) -> list[str]:
@@ -56,6 +57,7 @@ OBSERVATIONS = Shape(
     name="observations", table="observations", id_column="series_id",
     key_schema={"obs_date": pl.Date},
     value_schema={"value": pl.Float64},
+    ranged=("value",),
 )
 
 # One row per point of a curve on a curve date. A bond point is "<bond type> <maturity ISO date>" (Tesouro
@@ -69,6 +71,7 @@ CURVE_POINTS = Shape(
         "buy_rate": pl.Float64, "sell_rate": pl.Float64,
         "buy_price": pl.Float64, "sell_price": pl.Float64, "base_price": pl.Float64,
     },
+    ranged=("rate", "buy_rate", "sell_rate"),
 )
 
 # One row per bar (its start instant, UTC) of one instrument at one interval: the dataset id names both
@@ -81,6 +84,7 @@ BARS = Shape(
         "open": pl.Float64, "high": pl.Float64, "low": pl.Float64, "close": pl.Float64,
         "adj_close": pl.Float64, "volume": pl.Float64, "dividend": pl.Float64, "split_ratio": pl.Float64,
     },
+    ranged=("open", "high", "low", "close"),
 )
 
 SHAPES = {shape.name: shape for shape in (OBSERVATIONS, CURVE_POINTS, BARS)}

@@ -9,7 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -65,22 +65,33 @@ class _Endpoint:
         return cls(method.upper(), url.scheme, url.host, url.path)
 
 
+UNIX_SECONDS = "unix"
+
+
 @dataclass(frozen=True)
 class _WindowParams:
-    """Which query parameters bound a source's observation window, and their date format (from the manifest)."""
+    """Which query parameters bound a source's observation window, and their format (from the manifest): a
+    strptime format, or "unix" for Unix seconds (Yahoo's period1/period2)."""
 
     start: str
     end: str
     date_format: str
 
-    def split(self, params: ParamPairs) -> tuple[ParamPairs, tuple[date, date] | None]:
-        """(params other than the window bounds, the window) of a request; window None if not both bounds."""
+    def _bound(self, text: str) -> datetime:
+        if self.date_format == UNIX_SECONDS:
+            return datetime.fromtimestamp(int(text), UTC)
+        return datetime.strptime(text, self.date_format)
+
+    def split(self, params: ParamPairs) -> tuple[ParamPairs, tuple[datetime, datetime] | None]:
+        """(params other than the window bounds, the window) of a request; window None if not both bounds.
+
+        Bounds compare as instants, not dates: a recording of part of a day (an intraday gap) must not answer a
+        request for the whole day."""
         bounds = {name: value for name, value in params if name in (self.start, self.end)}
         rest = tuple(pair for pair in params if pair[0] not in (self.start, self.end))
         try:
-            window = (datetime.strptime(bounds[self.start], self.date_format).date(),
-                      datetime.strptime(bounds[self.end], self.date_format).date())
-        except (KeyError, ValueError):
+            window = (self._bound(bounds[self.start]), self._bound(bounds[self.end]))
+        except (KeyError, ValueError, OverflowError, OSError):  # absent, malformed or out-of-range bounds
             return params, None
         return rest, window
 

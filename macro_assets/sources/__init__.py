@@ -3,7 +3,7 @@
 from macro_assets.sources import bcb_sgs, fred
 from macro_assets.sources.base import Connector
 
-CONNECTORS: dict[str, Connector] = {bcb_sgs.SOURCE: bcb_sgs.connector, fred.SOURCE: fred.connector}
+CONNECTORS: dict[str, Connector] = {module.SOURCE: module.connector for module in (bcb_sgs, fred)}
 
 
 def connector_for(source: str) -> Connector:

@@ -1,14 +1,17 @@
 """Reading a payload's records, shared by every connector: JSON and CSV decoding that says what came instead of
-the expected format, decimal parsing, and a reader that turns each record into a row, a missing value or a
-quarantined record with its reason (none is dropped silently)."""
+the expected format, CSV columns found by header name, decimal parsing, and a reader that turns each record into
+a row, a missing value or a quarantined record with its reason (none is dropped silently)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -136,3 +139,48 @@ class RecordReader:
     def parsed(self) -> Parsed:
         rows = pl.DataFrame(self._rows, schema=self._schema) if self._rows else pl.DataFrame(schema=self._schema)
         return Parsed(rows=rows, quarantine=self.quarantine, records=len(self.records), missing=self.missing)
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A delimited payload read by column name: its header, and one record per data line (column name -> cell,
+    whitespace stripped) or, for a line whose cell count differs from the header's, that line's text."""
+
+    header: tuple[str, ...]
+    records: list[dict[str, str] | str]
+
+    def well_formed(self, reader: RecordReader) -> Iterator[tuple[int, dict[str, str]]]:
+        """(index, record) of every line with one cell per column; the reader quarantines the others."""
+        for index, record in enumerate(self.records):
+            if isinstance(record, dict):
+                yield index, record
+            else:
+                reader.reject(index, "<line>", record, f"the line does not have the header's {len(self.header)} "
+                                                       f"cells {list(self.header)}")
+
+
+def read_csv(fetched: Fetched, text: str, required: tuple[str, ...] = (), *, delimiter: str = ",") -> CsvTable:
+    """The header (first line) and records of a delimited payload, for readers that find columns by name.
+
+    Refuses the payload when the header lacks a `required` column (a renamed column: the field is named), names a
+    column twice (a record could not say which cell is meant), or when the last line has fewer cells than the
+    header (a body cut short in transfer)."""
+    lines = [cells for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if cells]
+    if not lines:
+        raise payload_error(fetched, "<header>", "no header line (the body has no CSV lines)")
+    header = tuple(cell.strip() for cell in lines[0])
+    for name in required:
+        if name not in header:
+            raise payload_error(fetched, name, f"missing from the header (the header is {list(header)})")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise payload_error(fetched, repeated[0], f"named more than once in the header {list(header)}")
+    if len(lines) > 1 and len(lines[-1]) < len(header):
+        raise payload_error(fetched, "<body>", f"the last line has {len(lines[-1])} of the header's {len(header)} "
+                                               f"cells: the body looks truncated ({len(fetched.body)} bytes)")
+    records: list[dict[str, str] | str] = [
+        dict(zip(header, (cell.strip() for cell in cells), strict=True)) if len(cells) == len(header)
+        else delimiter.join(cells)
+        for cells in lines[1:]
+    ]
+    return CsvTable(header=header, records=records)

@@ -1,96 +1,88 @@
-"""Observation frames: the one shape every source produces and every read returns.
+"""Frames of every shape: typed for the write path, the append rule within one batch, and the types reads return.
 
-Columns: series_id, obs_date, value, release_time, release_basis (+ payload_sha256 on the write path).
 Naive datetimes mean UTC. Pure functions only.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 
-RELEASE_BASES = ("vintage", "estimated", "observed")
-READ_COLUMNS = ["series_id", "obs_date", "value", "release_time", "release_basis"]
-WRITE_COLUMNS = ["series_id", "obs_date", "release_time", "value", "release_basis", "payload_sha256"]
-WRITE_SCHEMA = {"series_id": pl.String, "obs_date": pl.Date, "release_time": pl.Datetime("us", "UTC"),
-                "value": pl.Float64, "release_basis": pl.String, "payload_sha256": pl.String}
-VINTAGE_KEY = ["series_id", "obs_date", "release_time"]
+from macro_assets.errors import FrameError, InvalidInput
+from macro_assets.shapes import RELEASE_BASES, Shape
 
-
-class FrameError(ValueError):
-    """A frame handed to the write path is malformed; the message names the column."""
+OUTPUTS = ("pandas", "polars", "arrow")
 
 
-def _timestamp(value: str | dt.date | dt.datetime | pd.Timestamp, field: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{field}: {value!r} is not a date or datetime ({exc})") from None
-    if pd.isna(stamp):
-        raise ValueError(f"{field}: {value!r} is not a date or datetime")
-    return stamp
-
-
-def to_utc_timestamp(value: str | dt.date | dt.datetime | pd.Timestamp | None, *, field: str) -> dt.datetime:
-    """Parse an instant; naive means UTC, a bare date means its midnight UTC, None means now."""
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    stamp = _timestamp(value, field)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.to_pydatetime()
-
-
-def to_date(value: str | dt.date | dt.datetime | pd.Timestamp | None, *, field: str) -> dt.date | None:
-    return None if value is None else _timestamp(value, field).date()
-
-
-def normalize_for_write(frame: pd.DataFrame | pl.DataFrame) -> pl.DataFrame:
-    """Validate and type a frame for the append path.
+def normalize_for_write(shape: Shape, frame: pd.DataFrame | pl.DataFrame) -> pl.DataFrame:
+    """Validate and type a frame of `shape` for the append path: every column of shape.write_schema, in order.
 
     release_basis defaults to 'observed' and payload_sha256 to the hash of the frame itself, so a frame written by
     hand is still traceable to the exact rows that were appended.
     """
-    table = frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame.reset_index(drop=True))
-    missing = [c for c in ("series_id", "obs_date", "value", "release_time") if c not in table.columns]
+    if isinstance(frame, pd.DataFrame):
+        frame = pl.from_pandas(frame.reset_index(drop=True))
+    elif not isinstance(frame, pl.DataFrame):
+        raise FrameError(f"append to {shape.name}: expected a pandas or polars DataFrame, got {type(frame).__name__}")
+    schema = shape.write_schema
+    required = [c for c in schema if c not in ("release_basis", "payload_sha256")]
+    missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise FrameError(f"append: frame lacks column(s) {missing}; expected {WRITE_COLUMNS}")
-    if "release_basis" not in table.columns:
-        table = table.with_columns(release_basis=pl.lit("observed"))
-    if "payload_sha256" not in table.columns:
-        table = table.with_columns(payload_sha256=pl.lit(frame_sha256(table)))
+        raise FrameError(f"append to {shape.name}: frame lacks column(s) {missing}; expected {list(schema)}")
+    if "release_basis" not in frame.columns:
+        frame = frame.with_columns(release_basis=pl.lit("observed"))
+    if "payload_sha256" not in frame.columns:
+        frame = frame.with_columns(payload_sha256=pl.lit(frame_sha256(frame)))
+    casts = {name: _cast(name, frame.schema[name], dtype) for name, dtype in schema.items()}
     try:
-        table = table.select(
-            pl.col("series_id").cast(pl.String),
-            pl.col("obs_date").str.to_date() if table.schema["obs_date"] == pl.String else pl.col("obs_date").cast(pl.Date),
-            _utc(table.schema["release_time"]),
-            pl.col("value").cast(pl.Float64),
-            pl.col("release_basis").cast(pl.String),
-            pl.col("payload_sha256").cast(pl.String),
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise FrameError(f"append: a column has the wrong type ({exc})") from None
-    for column in ("series_id", "obs_date", "release_time", "release_basis", "payload_sha256"):
-        if table[column].null_count():
-            raise FrameError(f"append: column {column!r} has empty values")
-    bad_basis = set(table["release_basis"].unique()) - set(RELEASE_BASES)
-    if bad_basis:
-        raise FrameError(f"append: column 'release_basis' has {sorted(bad_basis)}; expected one of {RELEASE_BASES}")
-    if not table["value"].drop_nulls().is_finite().all():
-        raise FrameError("append: column 'value' has a non-finite number (quarantine it before writing)")
+        table = frame.select(casts.values())
+    except pl.exceptions.PolarsError:
+        _raise_for_first_bad_column(shape, frame, casts)
+        raise
+    _check_values(shape, table)
     return table
 
 
-def _utc(dtype: pl.DataType) -> pl.Expr:
-    column = pl.col("release_time")
-    if dtype == pl.String:
-        column = column.str.to_datetime(time_zone="UTC", time_unit="us")
-    elif isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
-        column = column.dt.replace_time_zone("UTC")
-    return column.cast(pl.Datetime("us", "UTC")).dt.convert_time_zone("UTC")
+def _cast(name: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if target == pl.Date:
+        return column.str.to_date() if source == pl.String else column.cast(pl.Date)
+    if isinstance(target, pl.Datetime):
+        if source == pl.String:
+            column = column.str.to_datetime(time_zone="UTC", time_unit="us")
+        elif isinstance(source, pl.Datetime) and source.time_zone is None:
+            column = column.dt.replace_time_zone("UTC")
+        return column.cast(target).dt.convert_time_zone("UTC")
+    return column.cast(target)
+
+
+def _raise_for_first_bad_column(shape: Shape, frame: pl.DataFrame, casts: dict[str, pl.Expr]) -> None:
+    for name, expression in casts.items():
+        try:
+            frame.select(expression)
+        except pl.exceptions.PolarsError as exc:
+            raise FrameError(f"append to {shape.name}: column {name!r} cannot be read as "
+                             f"{shape.write_schema[name]} ({exc})") from None
+
+
+def _check_values(shape: Shape, table: pl.DataFrame) -> None:
+    for column in (*shape.vintage_key, "release_basis", "payload_sha256"):
+        if table[column].null_count():
+            raise FrameError(f"append to {shape.name}: column {column!r} has empty values")
+    bad_basis = set(table["release_basis"].unique()) - set(RELEASE_BASES)
+    if bad_basis:
+        raise FrameError(f"append to {shape.name}: column 'release_basis' has {sorted(bad_basis)}; "
+                         f"expected one of {RELEASE_BASES}")
+    numbers = [c for c, dtype in shape.value_schema.items() if dtype == pl.Float64]
+    finite = table.select(pl.col(numbers).is_finite().all()).row(0, named=True) if numbers else {}
+    for column, ok in finite.items():
+        if ok is False:
+            raise FrameError(f"append to {shape.name}: column {column!r} has a non-finite number "
+                             "(quarantine it before writing)")
 
 
 def frame_sha256(table: pl.DataFrame) -> str:
@@ -99,35 +91,69 @@ def frame_sha256(table: pl.DataFrame) -> str:
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
-def split_conflicting_duplicates(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_conflicting_duplicates(shape: Shape, table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Drop exact duplicate vintages; return (clean, conflicting) where conflicting rows share a vintage key
-    with a different value and cannot be told apart."""
-    if not table.select(pl.struct(VINTAGE_KEY).is_duplicated().any()).item():
+    with different values and cannot be told apart."""
+    key = shape.vintage_key
+    if not table.select(pl.struct(key).is_duplicated().any()).item():
         return table, table.clear()  # the usual batch: a third of the cost of the general case below
-    table = table.unique(subset=[*VINTAGE_KEY, "value"], keep="first", maintain_order=True)
-    duplicated = table.select(pl.struct(VINTAGE_KEY).is_duplicated()).to_series()
+    table = table.unique(subset=[*key, *shape.value_columns], keep="first", maintain_order=True)
+    duplicated = table.select(pl.struct(key).is_duplicated()).to_series()
     return table.filter(~duplicated), table.filter(duplicated)
 
 
-def collapse_unchanged_vintages(table: pl.DataFrame) -> pl.DataFrame:
-    """The append rule applied within one batch: keep a vintage only when its value differs from the previous
-    vintage of the same observation; a withdrawal (null) of something never published is no vintage at all."""
-    ordered = table.sort(VINTAGE_KEY)
-    # Once sorted, a row's previous vintage is the row above when both are of one observation: comparing
-    # neighbours is some twenty times cheaper than the equivalent window functions over (series_id, obs_date).
-    same_observation = ((pl.col("series_id") == pl.col("series_id").shift(1))
-                        & (pl.col("obs_date") == pl.col("obs_date").shift(1))).fill_null(False)
-    keep = (pl.when(same_observation).then(pl.col("value").ne_missing(pl.col("value").shift(1)))
-            .otherwise(pl.col("value").is_not_null()))
-    return ordered.filter(keep)
+def differing_columns(shape: Shape, conflicting: pl.DataFrame) -> list[str]:
+    """For each row of `conflicting`, the value columns that differ between the rows of its vintage key."""
+    differs = conflicting.select(pl.col(shape.value_columns).n_unique().over(shape.vintage_key) > 1)
+    return [",".join(c for c, flag in row.items() if flag) for row in differs.iter_rows(named=True)]
 
 
-def empty_read_frame() -> pd.DataFrame:
-    # "str" is what a non-empty read's text columns are: pandas' string dtype under pandas 3, object under 2.
-    return pd.DataFrame({
-        "series_id": pd.Series(dtype="str"),
-        "obs_date": pd.Series(dtype="datetime64[us]"),
-        "value": pd.Series(dtype="float64"),
-        "release_time": pd.Series(dtype="datetime64[us, UTC]"),
-        "release_basis": pd.Series(dtype="str"),
-    })
+def collapse_unchanged_vintages(shape: Shape, table: pl.DataFrame) -> pl.DataFrame:
+    """The append rule applied within one batch: keep a vintage only when its values differ from the previous
+    vintage of the same key; a withdrawal (all values null) of something never published is no vintage at all."""
+    ordered = table.sort(shape.vintage_key)
+    # Once sorted, a row's previous vintage is the row above when both are of one key: comparing neighbours is
+    # some twenty times cheaper than the equivalent window functions over the key.
+    same_key = pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in [shape.id_column, *shape.key_columns])
+    changed = pl.any_horizontal(pl.col(v).ne_missing(pl.col(v).shift(1)) for v in shape.value_columns)
+    published = pl.any_horizontal(pl.col(v).is_not_null() for v in shape.value_columns)
+    return ordered.filter(pl.when(same_key.fill_null(False)).then(changed).otherwise(published))
+
+
+# ------------------------------------------------------------------------------------------------ reads
+def read_columns(shape: Shape) -> list[str]:
+    """Every read frame: the id, the keys, the values, then when and on what basis the vintage was released."""
+    return [shape.id_column, *shape.key_columns, *shape.value_columns, "release_time", "release_basis"]
+
+
+def _arrow_type(dtype: pl.DataType) -> pa.DataType:
+    if dtype == pl.String:
+        return pa.string()
+    if dtype == pl.Date:
+        return pa.date32()
+    if dtype == pl.Float64:
+        return pa.float64()
+    if isinstance(dtype, pl.Datetime):
+        return pa.timestamp("us", tz="UTC")
+    raise TypeError(f"no Arrow type for {dtype}")
+
+
+def read_schema(shape: Shape) -> pa.Schema:
+    return pa.schema([(name, _arrow_type(shape.write_schema[name])) for name in read_columns(shape)])
+
+
+def check_output(output: str) -> None:
+    if output not in OUTPUTS:
+        raise InvalidInput(f"output: {output!r} is not one of {OUTPUTS}")
+
+
+def to_output(table: pa.Table, output: str) -> pd.DataFrame | pl.DataFrame | pa.Table:
+    """The frame in the caller's library. pandas has no date dtype: dates become datetime64[us] there."""
+    if output == "arrow":
+        return table
+    if output == "polars":
+        return pl.from_arrow(table)
+    for index, column in enumerate(table.schema):
+        if pa.types.is_date32(column.type):
+            table = table.set_column(index, column.name, table.column(index).cast(pa.timestamp("us")))
+    return table.to_pandas()

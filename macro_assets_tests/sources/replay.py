@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from macro_assets.http import ReplayTransport
+from macro_assets.http.replay import ReplayTransport
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,10 @@ def write_manifest(root: Path, source: str, exchanges: list[Exchange]) -> Path:
 
 
 class CountingReplay(ReplayTransport):
-    """The replay transport, remembering the query parameters of every request it served."""
+    """The replay transport over one or more roots, remembering the query parameters of every request it served."""
 
-    def __init__(self, root: Path):
-        super().__init__(root)
+    def __init__(self, *roots: Path):
+        super().__init__(*roots)
         self.queries: list[dict[str, str]] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -1,20 +1,23 @@
-"""Dagster resources: thin handles on the warehouse, the object store and the source HTTP session.
+"""Dagster resources: thin handles on the warehouse, the object store and the sources' HTTP session.
 
 Each reads its defaults from the environment when a run opens it, never at import time.
 """
 
+from __future__ import annotations
 
 import datetime as dt
-from importlib import resources as package_files
 
 import dagster as dg
 from pydantic import PrivateAttr
 
 from macro_assets import settings
 from macro_assets.catalog import load_catalog
-from macro_assets.http import HttpClient, ReplayTransport, live_transport
+from macro_assets.http.client import HttpClient, live_transport
+from macro_assets.http.replay import ReplayTransport
 from macro_assets.object_store import ObjectStore, open_object_store
-from macro_assets.sources.base import Session
+from macro_assets.recordings import packaged_recordings
+from macro_assets.sources import CONNECTORS
+from macro_assets.sources.base import SourceSession
 from macro_assets.warehouse import Warehouse, connect
 
 
@@ -45,26 +48,26 @@ class ObjectStoreResource(dg.ConfigurableResource):
 
 
 class SourcesResource(dg.ConfigurableResource):
-    """The HTTP session of the connectors. Offline (the default) replays the packaged recordings through the
-    same parsing code; live only swaps the transport for the network."""
+    """The HTTP session of the connectors. Offline (the default) replays the packaged recordings, and those of
+    MACRO_ASSETS_RECORDINGS, through the same parsing code; live only swaps the transport for the network (or a
+    source's own client)."""
 
     mode: str | None = None
-    recordings_dir: str | None = None
+    recordings_dirs: list[str] | None = None
     replay_clock: str | None = None  # replay the recordings captured at or before this instant
 
-    def session(self) -> Session:
+    def session(self) -> SourceSession:
         mode = self.mode or settings.mode()
         if mode not in settings.MODES:
             raise ValueError(f"sources: mode {mode!r}; expected one of {settings.MODES}")
-        catalog = load_catalog()
-        rates = {name: spec.requests_per_second for name, spec in catalog.sources.items()}
+        rates = {name: spec.requests_per_second for name, spec in load_catalog().sources.items()}
         if mode == "live":
-            return Session(HttpClient(live_transport(), rate_limits=rates), live=True)
+            own_clients = {name: connector.live_transport() for name, connector in CONNECTORS.items()
+                           if hasattr(connector, "live_transport")}
+            return SourceSession(HttpClient(live_transport(), source_transports=own_clients, rate_limits=rates),
+                                 live=True)
         clock = dt.datetime.fromisoformat(self.replay_clock) if self.replay_clock else None
-        transport = ReplayTransport(self.recordings_dir or packaged_recordings(), clock=clock)
+        roots = self.recordings_dirs or [str(packaged_recordings()), *settings.extra_recordings()]
         # Replays read files: no need to space requests as for a real server.
-        return Session(HttpClient(transport, rate_limits={name: 1000.0 for name in rates}), live=False)
-
-
-def packaged_recordings() -> str:
-    return str(package_files.files("macro_assets").joinpath("recordings"))
+        client = HttpClient(ReplayTransport(*roots, clock=clock), rate_limits={name: 1000.0 for name in rates})
+        return SourceSession(client, live=False)

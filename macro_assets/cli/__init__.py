@@ -1,0 +1,1 @@
+"""The `macro-assets` command line."""

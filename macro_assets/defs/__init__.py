@@ -1,0 +1,34 @@
+"""Everything that imports Dagster: assets from the catalog, derived assets, resources, IO managers and
+automation. Each part exports its Definitions; macro_assets.definitions merges them."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from macro_assets.catalog import load_catalog
+from macro_assets.defs.automation import panels_automation
+from macro_assets.defs.datasets import WAREHOUSE_IO_MANAGER, build_dataset_asset
+from macro_assets.defs.derived.panels import FRAMES_IO_MANAGER, build_daily_rates_panel
+from macro_assets.defs.io_managers import ParquetObjectStoreIOManager, WarehouseIOManager
+from macro_assets.defs.resources import ObjectStoreResource, SourcesResource, WarehouseResource
+
+
+def dataset_definitions() -> dg.Definitions:
+    catalog = load_catalog()
+    return dg.Definitions(assets=[build_dataset_asset(spec, catalog) for spec in catalog.datasets.values()])
+
+
+def derived_definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[build_daily_rates_panel()], sensors=[panels_automation])
+
+
+def resource_definitions() -> dg.Definitions:
+    warehouse = WarehouseResource()
+    object_store = ObjectStoreResource()
+    return dg.Definitions(resources={
+        "warehouse": warehouse,
+        "object_store": object_store,
+        "sources": SourcesResource(),
+        WAREHOUSE_IO_MANAGER: WarehouseIOManager(warehouse=warehouse),
+        FRAMES_IO_MANAGER: ParquetObjectStoreIOManager(object_store=object_store),
+    })

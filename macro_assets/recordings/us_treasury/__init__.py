@@ -1,0 +1,1 @@
+"""US Treasury recordings: the manifest and bodies written by generate.py."""

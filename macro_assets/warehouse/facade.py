@@ -1,0 +1,68 @@
+"""The warehouse as its users see it: a reader per shape, the pipeline's door, and `connect()`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+
+from macro_assets import settings
+from macro_assets.shapes import SHAPES
+from macro_assets.warehouse import embedded, timescale
+from macro_assets.warehouse.db import Database
+from macro_assets.warehouse.migrations import apply_migrations
+from macro_assets.warehouse.pipeline import Pipeline
+from macro_assets.warehouse.readers import BarsReader, CurvesReader, ObservationsReader
+
+
+class Warehouse:
+    """Point-in-time reads (`observations`, `curves`, `bars`) and the pipeline's internals (`pipeline`).
+    Create it with `macro_assets.warehouse.connect()`."""
+
+    def __init__(self, db: Database):
+        self._db = db
+        self.observations = ObservationsReader(db)
+        self.curves = CurvesReader(db)
+        self.bars = BarsReader(db)
+        self.pipeline = Pipeline(db)
+
+    @property
+    def url(self) -> str:
+        return self._db.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self._db.engine.dispose()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The given URL, else MACRO_ASSETS_WAREHOUSE_URL, else the embedded server (started if needed)."""
+    url = url or settings.warehouse_url()
+    if url is None:
+        return embedded.warehouse_url()
+    if url.startswith(("postgresql://", "postgres://")):
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; this project ships psycopg2.
+        url = "postgresql+psycopg2://" + url.split("://", 1)[1]
+    return url
+
+
+def connect(url: str | None = None, *, migrate: bool = True,
+            known_ids: Callable[[], Iterable[str]] | None = None) -> Warehouse:
+    """Open the warehouse at `url` (see resolve_url); `migrate` applies pending migrations and brings the tables
+    to their TimescaleDB layout when the server can run it. `known_ids` lists the ids that read empty instead of
+    raising UnknownDataset before anything is stored for them (the catalog's); it is called once, when needed."""
+    # Every session in UTC: COPY prints instants with a +00 offset whatever the server's default time zone.
+    engine = sa.create_engine(resolve_url(url), pool_pre_ping=True, pool_size=2, max_overflow=4,
+                              connect_args={"options": "-c TimeZone=UTC"})
+    if migrate:
+        apply_migrations(engine)
+    on_timescale = timescale.prepare(engine, list(SHAPES.values()), convert=migrate)
+    if on_timescale:
+        sa.event.listen(engine, "connect", timescale.disable_skipscan)
+        engine.dispose()  # the connections opened so far predate the listener
+    return Warehouse(Database(engine, timescale=on_timescale, known_ids=known_ids))
