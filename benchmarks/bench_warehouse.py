@@ -61,20 +61,25 @@ def append_frame(rows: int, seed: int = 1) -> pd.DataFrame:
     dates = pd.date_range("2000-01-01", periods=rows // APPEND_SERIES, freq="D")
     series = np.repeat([f"bench.s{i:04d}" for i in range(APPEND_SERIES)], len(dates))
     obs_dates = np.tile(dates.values, APPEND_SERIES)
-    return pd.DataFrame({
-        "series_id": series,
-        "obs_date": obs_dates,
-        "value": np.random.default_rng(seed).normal(100, 10, len(series)).round(4),
-        "release_time": pd.DatetimeIndex(obs_dates).tz_localize("UTC") + pd.Timedelta(days=30, hours=13, minutes=30),
-        "release_basis": "vintage",
-    })
+    return pd.DataFrame(
+        {
+            "series_id": series,
+            "obs_date": obs_dates,
+            "value": np.random.default_rng(seed).normal(100, 10, len(series)).round(4),
+            "release_time": pd.DatetimeIndex(obs_dates).tz_localize("UTC")
+            + pd.Timedelta(days=30, hours=13, minutes=30),
+            "release_basis": "vintage",
+        }
+    )
 
 
 def revised(frame: pd.DataFrame, share: float = 0.1) -> pd.DataFrame:
     """The next vintage of every row a week later, with `share` of the values changed."""
     changed = np.random.default_rng(2).random(len(frame)) < share
-    return frame.assign(value=np.where(changed, frame["value"] + 1.0, frame["value"]),
-                        release_time=frame["release_time"] + pd.Timedelta(days=7))
+    return frame.assign(
+        value=np.where(changed, frame["value"] + 1.0, frame["value"]),
+        release_time=frame["release_time"] + pd.Timedelta(days=7),
+    )
 
 
 def vintage_history(series_ids: list[str], dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -83,12 +88,19 @@ def vintage_history(series_ids: list[str], dates: pd.DatetimeIndex) -> pd.DataFr
     for k, lag in enumerate(VINTAGE_LAGS):
         series = np.repeat(series_ids, len(dates))
         obs_dates = np.tile(dates.values, len(series_ids))
-        parts.append(pd.DataFrame({
-            "series_id": series, "obs_date": obs_dates,
-            "value": np.arange(len(series), dtype="float64") + k / 10,
-            "release_time": pd.DatetimeIndex(obs_dates).tz_localize("UTC") + lag + pd.Timedelta(hours=13, minutes=30),
-            "release_basis": "vintage",
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "series_id": series,
+                    "obs_date": obs_dates,
+                    "value": np.arange(len(series), dtype="float64") + k / 10,
+                    "release_time": pd.DatetimeIndex(obs_dates).tz_localize("UTC")
+                    + lag
+                    + pd.Timedelta(hours=13, minutes=30),
+                    "release_basis": "vintage",
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -124,17 +136,24 @@ def measure_appends(server_url: str, rows: int, repeat: int) -> dict[str, float]
             overlapping.append(time.perf_counter() - started)
         with fresh_database(server_url) as url, connect(url) as wh:
             copies.append(seconds(lambda: raw_copy(wh, csv_bytes)))
-        print(f"  append {fast[-1]:.2f} s, overlapping append {overlapping[-1]:.2f} s (added {second.added:,},"
-              f" unchanged {second.unchanged:,}), raw COPY {copies[-1]:.2f} s", flush=True)
-    return {"append": rows / statistics.median(fast), "overlapping": rows / statistics.median(overlapping),
-            "copy": rows / statistics.median(copies)}
+        print(
+            f"  append {fast[-1]:.2f} s, overlapping append {overlapping[-1]:.2f} s (added {second.added:,},"
+            f" unchanged {second.unchanged:,}), raw COPY {copies[-1]:.2f} s",
+            flush=True,
+        )
+    return {
+        "append": rows / statistics.median(fast),
+        "overlapping": rows / statistics.median(overlapping),
+        "copy": rows / statistics.median(copies),
+    }
 
 
 def raw_copy(wh, csv_bytes: bytes) -> None:
     with wh.engine.raw_connection() as connection:
         with connection.cursor() as cursor:
-            cursor.copy_expert(f"COPY observations ({', '.join(WRITE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
-                               io.BytesIO(csv_bytes))
+            cursor.copy_expert(
+                f"COPY observations ({', '.join(WRITE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", io.BytesIO(csv_bytes)
+            )
         connection.commit()
 
 
@@ -163,9 +182,11 @@ def measure_reads(server_url: str) -> dict[str, float]:
         panel_runs = timings(lambda: wh.as_of(panel, as_of=READ_INSTANT), runs=10, warmup=2)
         panel_naive = timings(lambda: naive_as_of(wh, panel, READ_INSTANT), runs=10, warmup=2)
     return {
-        "daily_median": statistics.median(daily_runs), "daily_p95": p95(daily_runs),
+        "daily_median": statistics.median(daily_runs),
+        "daily_p95": p95(daily_runs),
         "daily_naive_median": statistics.median(daily_naive),
-        "panel_median": statistics.median(panel_runs), "panel_naive_median": statistics.median(panel_naive),
+        "panel_median": statistics.median(panel_runs),
+        "panel_naive_median": statistics.median(panel_naive),
     }
 
 
@@ -194,8 +215,12 @@ def main() -> None:
         ("as_of daily, p95 (ms)", f"{daily_p95_ms:.2f}", "", ""),
         ("naive DISTINCT ON + fetchall, median (ms)", f"{reads['daily_naive_median'] * 1e3:.2f}", "baseline", ""),
         ("as_of daily / naive", f"{reads['daily_median'] / reads['daily_naive_median']:.2f}", "< 1", ""),
-        ("as_of 500 monthly series, median (s)", f"{reads['panel_median']:.3f}", "<= 0.5 s",
-         reads["panel_median"] <= 0.5),
+        (
+            "as_of 500 monthly series, median (s)",
+            f"{reads['panel_median']:.3f}",
+            "<= 0.5 s",
+            reads["panel_median"] <= 0.5,
+        ),
         ("naive panel, median (s)", f"{reads['panel_naive_median']:.3f}", "baseline", ""),
         ("as_of panel / naive", f"{reads['panel_median'] / reads['panel_naive_median']:.2f}", "< 1", ""),
     ]

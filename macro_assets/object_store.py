@@ -77,8 +77,15 @@ class S3ObjectStore(ObjectStore):
     """S3 API through boto3: MinIO with an endpoint URL, AWS without one. Credentials come from the usual AWS
     variables and never appear in keys, URIs or errors of this class."""
 
-    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
-                 region_name: str | None = None, create_bucket: bool = True):
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        create_bucket: bool = True,
+    ):
         import boto3  # imported on use: definitions load without touching AWS configuration
 
         self.bucket = bucket

@@ -52,7 +52,9 @@ class PayloadRecord:
 
 @dataclass(frozen=True)
 class QuarantineRecord:
-    """A record that was not stored, with the reason; record_index -1 means the whole payload or a merge conflict."""
+    """A record that was not stored, with the reason. record_index is the record's position in its payload, or -1
+    for the payload as a whole, a merge conflict, or a parsed row set aside after parsing (outside the plausible
+    range), whose raw_record is then the parsed row."""
 
     source: str
     dataset_id: str
@@ -65,5 +67,12 @@ class QuarantineRecord:
 
 def quarantine_record(fetched: Fetched, index: int, field: str, record: object, reason: str) -> QuarantineRecord:
     raw = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False, default=str)
-    return QuarantineRecord(source=fetched.source, dataset_id=fetched.dataset_id, payload_sha256=fetched.sha256,
-                            record_index=index, field=field, raw_record=raw[:RAW_RECORD_MAX_CHARS], reason=reason)
+    return QuarantineRecord(
+        source=fetched.source,
+        dataset_id=fetched.dataset_id,
+        payload_sha256=fetched.sha256,
+        record_index=index,
+        field=field,
+        raw_record=raw[:RAW_RECORD_MAX_CHARS],
+        reason=reason,
+    )

@@ -41,8 +41,14 @@ class Shape:
     @property
     def write_schema(self) -> dict[str, pl.DataType]:
         """Every column of a row on the write path, in table order."""
-        return {self.id_column: pl.String, **self.key_schema, "release_time": UTC_DATETIME, **self.value_schema,
-                "release_basis": pl.String, "payload_sha256": pl.String}
+        return {
+            self.id_column: pl.String,
+            **self.key_schema,
+            "release_time": UTC_DATETIME,
+            **self.value_schema,
+            "release_basis": pl.String,
+            "payload_sha256": pl.String,
+        }
 
     @property
     def parsed_schema(self) -> dict[str, pl.DataType]:
@@ -54,7 +60,9 @@ class Shape:
 
 
 OBSERVATIONS = Shape(
-    name="observations", table="observations", id_column="series_id",
+    name="observations",
+    table="observations",
+    id_column="series_id",
     key_schema={"obs_date": pl.Date},
     value_schema={"value": pl.Float64},
     ranged=("value",),
@@ -64,12 +72,19 @@ OBSERVATIONS = Shape(
 # Direto: buy/sell rates and prices, base price; rate = the buy rate, the one the curve is read from); a par-curve
 # point is its tenor label ("1M", "10Y": US Treasury, rate = par or real yield, tenor_years set).
 CURVE_POINTS = Shape(
-    name="curve_points", table="curve_points", id_column="curve_id",
+    name="curve_points",
+    table="curve_points",
+    id_column="curve_id",
     key_schema={"curve_date": pl.Date, "point": pl.String},
     value_schema={
-        "maturity_date": pl.Date, "tenor_years": pl.Float64, "rate": pl.Float64,
-        "buy_rate": pl.Float64, "sell_rate": pl.Float64,
-        "buy_price": pl.Float64, "sell_price": pl.Float64, "base_price": pl.Float64,
+        "maturity_date": pl.Date,
+        "tenor_years": pl.Float64,
+        "rate": pl.Float64,
+        "buy_rate": pl.Float64,
+        "sell_rate": pl.Float64,
+        "buy_price": pl.Float64,
+        "sell_price": pl.Float64,
+        "base_price": pl.Float64,
     },
     ranged=("rate", "buy_rate", "sell_rate"),
 )
@@ -78,11 +93,19 @@ CURVE_POINTS = Shape(
 # (e.g. yahoo.USDBRL_1d, twelvedata.USDCOP_5min). close is unadjusted; adj_close is the source's adjusted close;
 # dividend and split_ratio are the corporate actions dated at that bar (null when none).
 BARS = Shape(
-    name="bars", table="bars", id_column="dataset_id",
+    name="bars",
+    table="bars",
+    id_column="dataset_id",
     key_schema={"bar_time": UTC_DATETIME},
     value_schema={
-        "open": pl.Float64, "high": pl.Float64, "low": pl.Float64, "close": pl.Float64,
-        "adj_close": pl.Float64, "volume": pl.Float64, "dividend": pl.Float64, "split_ratio": pl.Float64,
+        "open": pl.Float64,
+        "high": pl.Float64,
+        "low": pl.Float64,
+        "close": pl.Float64,
+        "adj_close": pl.Float64,
+        "volume": pl.Float64,
+        "dividend": pl.Float64,
+        "split_ratio": pl.Float64,
     },
     ranged=("open", "high", "low", "close"),
 )

@@ -22,8 +22,15 @@ SAMPLES = REPO_ROOT / "macro_assets_tests" / "fixtures"
 def _isolated_home(tmp_path_factory, monkeypatch):
     """Every test gets its own MACRO_ASSETS_HOME and no ambient configuration, so nothing leaks between tests
     or from the developer's shell."""
-    for name in ("MACRO_ASSETS_WAREHOUSE_URL", "MACRO_ASSETS_OBJECT_STORE_URL", "MACRO_ASSETS_S3_ENDPOINT_URL",
-                 "MACRO_ASSETS_MODE", "FRED_API_KEY", "DAGSTER_HOME", "DAGSTER_PG_URL"):
+    for name in (
+        "MACRO_ASSETS_WAREHOUSE_URL",
+        "MACRO_ASSETS_OBJECT_STORE_URL",
+        "MACRO_ASSETS_S3_ENDPOINT_URL",
+        "MACRO_ASSETS_MODE",
+        "FRED_API_KEY",
+        "DAGSTER_HOME",
+        "DAGSTER_PG_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MACRO_ASSETS_HOME", str(tmp_path_factory.mktemp("home")))
 

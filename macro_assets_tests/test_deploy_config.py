@@ -134,9 +134,7 @@ def test_every_compose_variable_is_in_env_example():
 def test_compose_defaults_match_env_example():
     active, _ = parse_env_example()
     defaults = {
-        match[1]: match[2]
-        for match in COMPOSE_INTERPOLATION.finditer(COMPOSE_PATH.read_text())
-        if match[2] is not None
+        match[1]: match[2] for match in COMPOSE_INTERPOLATION.finditer(COMPOSE_PATH.read_text()) if match[2] is not None
     }
 
     # Otherwise running compose with and without a copied .env gives different credentials.
@@ -149,8 +147,7 @@ def test_timescaledb_init_config_creates_dagster_database():
     init_scripts = [
         compose["configs"][mount["source"]]["content"]
         for mount in mounts
-        if mount["target"].startswith("/docker-entrypoint-initdb.d/")
-        and mount["target"].endswith(".sql")
+        if mount["target"].startswith("/docker-entrypoint-initdb.d/") and mount["target"].endswith(".sql")
     ]
 
     assert any(re.search(r"^\s*CREATE DATABASE dagster;", s, re.I | re.M) for s in init_scripts)
@@ -207,9 +204,7 @@ def scratch_database():
     ],
     ids=["tcp", "unix-socket"],
 )
-def test_dagster_yaml_records_runs_in_postgres(
-    tmp_path, monkeypatch, scratch_database, url_template
-):
+def test_dagster_yaml_records_runs_in_postgres(tmp_path, monkeypatch, scratch_database, url_template):
     monkeypatch.setenv("DAGSTER_PG_URL", url_template.format(db=scratch_database))
     shutil.copy(DAGSTER_YAML_PATH, tmp_path / "dagster.yaml")
 
@@ -224,7 +219,7 @@ def test_dagster_yaml_records_runs_in_postgres(
         assert type(instance.compute_log_manager).__name__ == "LocalComputeLogManager"
         concurrency = instance.get_concurrency_config()
         assert concurrency.run_queue_config.max_concurrent_runs == 4
-        assert concurrency.pool_config.default_pool_limit == 4
+        assert concurrency.pool_config.default_pool_limit == 2  # per source pool: source_<name>
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
         assert not instance.run_retries_retry_on_asset_or_op_failure
         assert not instance.telemetry_enabled
@@ -258,9 +253,7 @@ def test_env_example_lines_are_comments_blanks_or_assignments():
 def test_env_example_names_every_variable():
     active, commented = parse_env_example()
 
-    assert FIXED_VARIABLES <= set(active) | set(commented), (
-        f"missing: {FIXED_VARIABLES - set(active) - set(commented)}"
-    )
+    assert FIXED_VARIABLES <= set(active) | set(commented), f"missing: {FIXED_VARIABLES - set(active) - set(commented)}"
 
 
 def test_env_example_keeps_fred_api_key_empty():

@@ -18,8 +18,10 @@ def test_put_get_exists_and_list_round_trip(store):
     assert store.get("raw/fred/GDP/2015-01-01_2018-12-31/a.json") == b'{"x": 1}'
     assert store.exists("raw/fred/GDP/2015-01-01_2018-12-31/a.json")
     assert not store.exists("raw/fred/GDP/missing.json")
-    assert store.list("raw/fred/") == ["raw/fred/GDP/2015-01-01_2018-12-31/a.json",
-                                       "raw/fred/GDP/2015-01-01_2018-12-31/b.json"]
+    assert store.list("raw/fred/") == [
+        "raw/fred/GDP/2015-01-01_2018-12-31/a.json",
+        "raw/fred/GDP/2015-01-01_2018-12-31/b.json",
+    ]
     assert len(store.list()) == 3
     assert uri == store.uri("raw/fred/GDP/2015-01-01_2018-12-31/a.json")
 

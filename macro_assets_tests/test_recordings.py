@@ -1,7 +1,7 @@
 """Checks of the recorded API payloads under macro_assets/recordings/ (no network).
 
 - the generator reproduces every committed generated file byte-for-byte;
-- the fixture checklist of /work/shared/reference/api-formats.md (§1 BCB SGS, §5 FRED/ALFRED);
+- the fixture checklist of ../shared/reference/api-formats.md (§1 BCB SGS, §5 FRED/ALFRED);
 - manifest integrity (body files exist, no api_key, provenance legend, capture times);
 - series-specific facts the platform relies on (432 future rows, IBC-Br revisions, ALFRED shape).
 """
@@ -20,12 +20,13 @@ import holidays
 import pytest
 
 import macro_assets.recordings as recordings_pkg
+from macro_assets_tests.paths import SHARED
 from macro_assets.recordings import synthesize
 
 REC = Path(recordings_pkg.__file__).resolve().parent
 VERBATIM = REC / "fred" / "verbatim"
 GDP_VERBATIM = VERBATIM / "series_observations_GDP_realtime_1776-07-04_to_2019-01-01.json"
-SHARED_SAMPLES = Path("/work/shared/reference/samples/fred")
+SHARED_SAMPLES = SHARED / "reference" / "samples" / "fred"
 SOURCES = ("bcb_sgs", "fred")
 PROVENANCES = {"verbatim", "derived", "synthetic"}
 WINDOW_START = dt.date(2015, 1, 1)
@@ -52,11 +53,7 @@ OBS_KEYS = ["realtime_start", "realtime_end", "date", "value"]
 
 
 def hand_maintained(rel: str) -> bool:
-    return (
-        rel.split("/", 1)[0] not in SOURCES
-        or rel.startswith("fred/verbatim/")
-        or "__pycache__" in rel
-    )
+    return rel.split("/", 1)[0] not in SOURCES or rel.startswith("fred/verbatim/") or "__pycache__" in rel
 
 
 def committed_files() -> dict[str, Path]:
@@ -198,7 +195,7 @@ def test_manifest_requests_are_the_connector_requests():
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_captured_at_after_window(source):
-    window_end = dt.datetime(2018, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+    window_end = dt.datetime(2018, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
     previous = {}
     for ex in exchanges(source):
         cap = parse_captured_at(ex["captured_at"])
@@ -231,7 +228,7 @@ def test_sgs_body_format(ex):
     for row in body:
         assert list(row) == ["data", "valor"]
         assert isinstance(row["valor"], str) and "," not in row["valor"]
-        assert re.fullmatch(r"-?\d+\.\d{%d}" % SGS_DECIMALS[code], row["valor"]), row
+        assert re.fullmatch(rf"-?\d+\.\d{{{SGS_DECIMALS[code]}}}", row["valor"]), row
         assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", row["data"]), row
         d = sgs_date(row["data"])
         if code in MONTHLY_SGS:
@@ -310,7 +307,10 @@ def test_sgs_24363_two_captures_with_revisions():
     caps = sgs_series(24363)
     assert [ex["captured_at"] for ex, _ in caps] == ["2019-01-07T12:00:00Z", "2019-02-20T12:00:00Z"]
     (_, first), (_, second) = caps
-    months = lambda last: [dt.date(y, m, 1) for y in range(2015, 2019) for m in range(1, 13) if dt.date(y, m, 1) <= last]
+
+    def months(last: dt.date) -> list[dt.date]:
+        return [dt.date(y, m, 1) for y in range(2015, 2019) for m in range(1, 13) if dt.date(y, m, 1) <= last]
+
     assert [sgs_date(r["data"]) for r in first] == months(dt.date(2018, 10, 1))
     assert [sgs_date(r["data"]) for r in second] == months(dt.date(2018, 11, 1))
     old = {r["data"]: float(r["valor"]) for r in first}
@@ -414,8 +414,9 @@ def test_fred_dgs10_daily_with_holiday_dots():
     hol = fed_holidays()
     dates = [iso(o["date"]) for o in obs]
     assert all(d.weekday() < 5 for d in dates)
-    assert len(dates) == sum(1 for k in range((WINDOW_END - WINDOW_START).days + 1)
-                             if (WINDOW_START + dt.timedelta(days=k)).weekday() < 5)
+    assert len(dates) == sum(
+        1 for k in range((WINDOW_END - WINDOW_START).days + 1) if (WINDOW_START + dt.timedelta(days=k)).weekday() < 5
+    )
     for o in obs:
         d = iso(o["date"])
         assert (o["value"] == ".") == (d in hol), o
@@ -469,6 +470,11 @@ def group(body) -> dict[str, list[dict]]:
     return out
 
 
-def test_recordings_size_is_modest():
-    total = sum(p.stat().st_size for rel, p in committed_files().items() if "__pycache__" not in rel)
-    assert total < 1_500_000
+def test_each_source_recordings_stay_small():
+    """The package ships every source's recordings: none may grow past a few megabytes."""
+    sizes = defaultdict(int)
+    for rel, path in committed_files().items():
+        if "__pycache__" not in rel and "/" in rel:
+            sizes[rel.split("/", 1)[0]] += path.stat().st_size
+    assert {"bcb_sgs", "fred", "us_treasury", "tesouro_direto", "yahoo", "twelvedata"} <= set(sizes)
+    assert max(sizes.values()) < 3_000_000, sizes

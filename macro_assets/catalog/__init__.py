@@ -3,5 +3,13 @@
 from macro_assets.catalog.loader import load_catalog, parse_catalog
 from macro_assets.catalog.model import Catalog, DatasetId, DatasetSpec, Instrument, ReleaseRule, SourceSpec
 
-__all__ = ["Catalog", "DatasetId", "DatasetSpec", "Instrument", "ReleaseRule", "SourceSpec", "load_catalog",
-           "parse_catalog"]
+__all__ = [
+    "Catalog",
+    "DatasetId",
+    "DatasetSpec",
+    "Instrument",
+    "ReleaseRule",
+    "SourceSpec",
+    "load_catalog",
+    "parse_catalog",
+]

@@ -61,8 +61,9 @@ def period_end(frequency: str, obs_date: dt.date) -> dt.date:
     return obs_date
 
 
-def expected_dates(frequency: str, calendar: str | None, start: dt.date, end: dt.date,
-                   weekday: int | None = None) -> list[dt.date]:
+def expected_dates(
+    frequency: str, calendar: str | None, start: dt.date, end: dt.date, weekday: int | None = None
+) -> list[dt.date]:
     """Observation dates a dataset should have in [start, end] (inclusive).
 
     Daily and intraday datasets: the business days of their calendar. Weekly: the given weekday of each week

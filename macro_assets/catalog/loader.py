@@ -15,8 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from macro_assets.catalog.calendars import CALENDARS, FREQUENCIES
-from macro_assets.catalog.model import INTERVALS, KINDS, Catalog, DatasetId, DatasetSpec, Instrument, ReleaseRule, \
-    SourceSpec
+from macro_assets.catalog.model import (
+    INTERVALS,
+    KINDS,
+    Catalog,
+    DatasetId,
+    DatasetSpec,
+    Instrument,
+    ReleaseRule,
+    SourceSpec,
+)
 from macro_assets.errors import CatalogError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -62,17 +70,26 @@ class _Entry:
 def _instrument(symbol: str, body: dict) -> Instrument:
     entry = _Entry(f"instrument {symbol}", body)
     return Instrument(
-        symbol=symbol, name=str(entry("name")), asset_class=str(entry("asset_class")),
-        exchange=str(entry("exchange")), currency=str(entry("currency")), timezone=entry.timezone("timezone"),
-        session_open=entry.time("session_open"), session_close=entry.time("session_close"),
-        calendar=entry.choice("calendar", CALENDARS), active=bool(entry("active", True)),
+        symbol=symbol,
+        name=str(entry("name")),
+        asset_class=str(entry("asset_class")),
+        exchange=str(entry("exchange")),
+        currency=str(entry("currency")),
+        timezone=entry.timezone("timezone"),
+        session_open=entry.time("session_open"),
+        session_close=entry.time("session_close"),
+        calendar=entry.choice("calendar", CALENDARS),
+        active=bool(entry("active", True)),
     )
 
 
-def _dataset(source: SourceSpec, body: dict, instruments: dict[str, Instrument]) -> DatasetSpec:
+def _dataset(file_name: str, source: SourceSpec, body: dict, instruments: dict[str, Instrument]) -> DatasetSpec:
     code = str(body.get("code", "<missing code>"))
-    dataset_id = DatasetId.parse(f"{source.name}.{code}")
-    entry = _Entry(f"catalog dataset {dataset_id}", body)
+    try:
+        dataset_id = DatasetId.parse(f"{source.name}.{code}")
+    except CatalogError as error:
+        raise CatalogError(f"catalog file {file_name}: {error}") from None
+    entry = _Entry(f"catalog file {file_name}: dataset {dataset_id}", body)
     kind = entry.choice("kind", KINDS)
     frequency = entry.choice("frequency", FREQUENCIES)
     instrument = None
@@ -92,7 +109,7 @@ def _dataset(source: SourceSpec, body: dict, instruments: dict[str, Instrument])
     weekday = entry.choice("weekday", WEEKDAYS, None)
     if frequency == "weekly" and weekday is None:
         raise entry.error("weekday", "is required for a weekly dataset")
-    release = _Entry(f"catalog dataset {dataset_id}: release", entry("release"))
+    release = _Entry(f"{entry.what}: release", entry("release"))
     try:
         lag_days = int(release("lag_days"))
     except (TypeError, ValueError):
@@ -107,36 +124,53 @@ def _dataset(source: SourceSpec, body: dict, instruments: dict[str, Instrument])
     if not isinstance(params, dict):
         raise entry.error("params", "must be a mapping")
     return DatasetSpec(
-        id=dataset_id, kind=kind, name=str(entry("name")), country=str(entry("country")), frequency=frequency,
+        id=dataset_id,
+        kind=kind,
+        name=str(entry("name")),
+        country=str(entry("country")),
+        frequency=frequency,
         unit=str(entry("unit")),
         release=ReleaseRule(lag_days=lag_days, clock=release.time("clock"), timezone=release.timezone("timezone")),
-        calendar=calendar, plausible_range=(low, high), instrument=instrument, interval=interval,
-        weekday=None if weekday is None else WEEKDAYS.index(weekday), params=params,
+        calendar=calendar,
+        plausible_range=(low, high),
+        instrument=instrument,
+        interval=interval,
+        weekday=None if weekday is None else WEEKDAYS.index(weekday),
+        params=params,
     )
 
 
 def parse_catalog(source_files: dict[str, str], instruments_text: str = "instruments: {}") -> Catalog:
     """Build the catalog from the text of each source file (by file name) and of the instrument registry."""
-    registry = yaml.safe_load(instruments_text) or {}
+    try:
+        registry = yaml.safe_load(instruments_text) or {}
+    except yaml.YAMLError as error:
+        raise CatalogError(f"instrument registry: not valid YAML ({error})") from None
     instruments = {str(s): _instrument(str(s), b) for s, b in (registry.get("instruments") or {}).items()}
     sources: dict[str, SourceSpec] = {}
     datasets: dict[str, DatasetSpec] = {}
     for file_name, text in sorted(source_files.items()):
-        document = _Entry(f"catalog file {file_name}", yaml.safe_load(text) or {})
+        try:
+            document = _Entry(f"catalog file {file_name}", yaml.safe_load(text) or {})
+        except yaml.YAMLError as error:
+            raise CatalogError(f"catalog file {file_name}: not valid YAML ({error})") from None
         body = _Entry(f"catalog file {file_name}: source", document("source"))
         source = SourceSpec(
-            name=str(body("name")), title=str(body("title")), owners=tuple(body("owners", ())),
+            name=str(body("name")),
+            title=str(body("title")),
+            owners=tuple(body("owners", ())),
             requests_per_second=float(body("requests_per_second", 2)),
             max_concurrent_requests=int(body("max_concurrent_requests", 1)),
         )
         if source.name in sources:
             raise CatalogError(f"catalog file {file_name}: source {source.name!r} is described twice")
         sources[source.name] = source
-        defaults = document("defaults", {})
+        defaults = _Entry(f"catalog file {file_name}: defaults", document("defaults", {})).body
         for raw in document("datasets", []):
-            spec = _dataset(source, {**defaults, **raw}, instruments)
+            entry = _Entry(f"catalog file {file_name}: a dataset entry", raw).body
+            spec = _dataset(file_name, source, {**defaults, **entry}, instruments)
             if str(spec.id) in datasets:
-                raise CatalogError(f"catalog dataset {spec.id}: duplicate id")
+                raise CatalogError(f"catalog file {file_name}: dataset {spec.id}: duplicate id")
             datasets[str(spec.id)] = spec
     return Catalog(sources=sources, instruments=instruments, datasets=datasets)
 
@@ -144,6 +178,9 @@ def parse_catalog(source_files: dict[str, str], instruments_text: str = "instrum
 @cache
 def load_catalog() -> Catalog:
     package = resources.files("macro_assets.catalog")
-    files = {item.name: item.read_text(encoding="utf-8") for item in package.joinpath("datasets").iterdir()
-             if item.name.endswith(".yaml")}
+    files = {
+        item.name: item.read_text(encoding="utf-8")
+        for item in package.joinpath("datasets").iterdir()
+        if item.name.endswith(".yaml")
+    }
     return parse_catalog(files, package.joinpath("instruments.yaml").read_text(encoding="utf-8"))

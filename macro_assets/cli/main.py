@@ -66,11 +66,26 @@ def command_materialize(args: argparse.Namespace) -> int:
     quiet = {**environment, "PYTHONWARNINGS": "ignore"}
     plans = materialize_plans()
     for number, (partition_range, size, keys) in enumerate(plans, start=1):
-        print(f"==> [{number}/{len(plans)}] {len(keys)} assets over {partition_range} ({size}): "
-              f"{', '.join(keys)}", flush=True)
+        print(
+            f"==> [{number}/{len(plans)}] {len(keys)} assets over {partition_range} ({size}): {', '.join(keys)}",
+            flush=True,
+        )
         selection = " or ".join(f'key:"{key}"' for key in keys)
-        code = _run_dagster(["asset", "materialize", "-m", "macro_assets.definitions", "--select", selection,
-                             "--partition-range", partition_range, "--config-json", RUN_CONFIG], quiet)
+        code = _run_dagster(
+            [
+                "asset",
+                "materialize",
+                "-m",
+                "macro_assets.definitions",
+                "--select",
+                selection,
+                "--partition-range",
+                partition_range,
+                "--config-json",
+                RUN_CONFIG,
+            ],
+            quiet,
+        )
         print(f"    {'done' if code == 0 else 'FAILED'} after {time.monotonic() - started:.0f} s", flush=True)
         failures += code != 0
     os.environ.update(environment)
@@ -104,8 +119,10 @@ def read(warehouse, dataset, args: argparse.Namespace):
         day = parse_date(args.revisions, field="--revisions")
         period_start = {"monthly": day.replace(day=1), "quarterly": _quarter_start(day)}.get(dataset.frequency, day)
         if day != period_start:
-            raise InvalidInput(f"--revisions {day}: {dataset_id} is {dataset.frequency} and its observations are "
-                               f"dated on the first day of their period; use --revisions {period_start}")
+            raise InvalidInput(
+                f"--revisions {day}: {dataset_id} is {dataset.frequency} and its observations are "
+                f"dated on the first day of their period; use --revisions {period_start}"
+            )
         return reader.revisions(dataset_id, day, as_of=args.as_of)
     if args.first_release:
         return reader.first_release(dataset_id, args.start, args.end, as_of=args.as_of)
@@ -142,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     materialize = commands.add_parser(
-        "materialize", help="materialize every asset over all its partitions (offline: the recorded window)")
+        "materialize", help="materialize every asset over all its partitions (offline: the recorded window)"
+    )
     materialize.set_defaults(handler=command_materialize)
 
     read = commands.add_parser("read", help="a dataset (series, curve or bars) as known at an instant, CSV on stdout")
@@ -160,12 +178,17 @@ def build_parser() -> argparse.ArgumentParser:
     env = commands.add_parser("env", help="print the exports that point Dagster at the persistent instance")
     env.set_defaults(handler=command_env)
 
-    stop = commands.add_parser("stop", help="stop the embedded PostgreSQL server (it outlives the commands that start it)")
+    stop = commands.add_parser(
+        "stop", help="stop the embedded PostgreSQL server (it outlives the commands that start it)"
+    )
     stop.set_defaults(handler=command_stop)
 
     # No -h of its own: `macro-assets dev -h 0.0.0.0` passes the host to dagster dev.
-    dev = commands.add_parser("dev", add_help=False,
-                              help="dagster dev on the persistent instance (other args, -h included, go to dagster dev)")
+    dev = commands.add_parser(
+        "dev",
+        add_help=False,
+        help="dagster dev on the persistent instance (other args, -h included, go to dagster dev)",
+    )
     dev.set_defaults(handler=command_dev, passes_extra_arguments=True)
     return parser
 

@@ -18,8 +18,10 @@ def print_summary(elapsed: float) -> None:
     graph = defs.resolve_asset_graph()
     catalog = load_catalog()
     with connect() as warehouse:
-        stored = {dataset_id: getattr(warehouse, READERS[spec.kind]).info(dataset_id)
-                  for dataset_id, spec in catalog.datasets.items()}
+        stored = {
+            dataset_id: getattr(warehouse, READERS[spec.kind]).info(dataset_id)
+            for dataset_id, spec in catalog.datasets.items()
+        }
         quarantined = warehouse.pipeline.quarantined()
         warehouse_url = warehouse.url
     quarantine_counts = quarantined["dataset_id"].value_counts().to_dict() if len(quarantined) else {}
@@ -49,13 +51,18 @@ def print_summary(elapsed: float) -> None:
             print(f"{name:<28}{partitions:>11}  (Parquet frames in the object store)")
             continue
         window = f"{info.get('first_date')} .. {info.get('last_date')}" if info.get("keys") else "nothing stored"
-        print(f"{name:<28}{partitions:>11}{info.get('keys', 0):>8}{info.get('vintages', 0):>10}"
-              f"{quarantine_counts.get(dataset_id, 0):>12}  {window}")
+        print(
+            f"{name:<28}{partitions:>11}{info.get('keys', 0):>8}{info.get('vintages', 0):>10}"
+            f"{quarantine_counts.get(dataset_id, 0):>12}  {window}"
+        )
     print(f"\nchecks: {passed} passed, {failed} failed" + ("".join(f"\n  failed: {f}" for f in failures)))
     print(f"\nwarehouse:    {warehouse_url}")
     print(f"object store: {settings.object_store_url()} (raw/ = verbatim payloads, frames/ = Parquet)")
     print(f"dagster home: {instance.root_directory} (runs, events and checks on PostgreSQL)")
     print("\nread:  macro-assets read fred.GDP --as-of 2018-06-01 --start 2015-01-01")
     print("       macro-assets read us_treasury.par_nominal --as-of 2018-06-01 --start 2018-05-31 --end 2018-05-31")
-    print("       python -c \"from macro_assets.warehouse import connect; print(connect().observations.as_of('bcb_sgs.433'))\"")
+    print(
+        '       python -c "from macro_assets.warehouse import connect; '
+        "print(connect().observations.as_of('bcb_sgs.433'))\""
+    )
     print("UI:    macro-assets dev   (then open http://127.0.0.1:3000)")

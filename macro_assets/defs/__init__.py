@@ -25,10 +25,12 @@ def derived_definitions() -> dg.Definitions:
 def resource_definitions() -> dg.Definitions:
     warehouse = WarehouseResource()
     object_store = ObjectStoreResource()
-    return dg.Definitions(resources={
-        "warehouse": warehouse,
-        "object_store": object_store,
-        "sources": SourcesResource(),
-        WAREHOUSE_IO_MANAGER: WarehouseIOManager(warehouse=warehouse),
-        FRAMES_IO_MANAGER: ParquetObjectStoreIOManager(object_store=object_store),
-    })
+    return dg.Definitions(
+        resources={
+            "warehouse": warehouse,
+            "object_store": object_store,
+            "sources": SourcesResource(),
+            WAREHOUSE_IO_MANAGER: WarehouseIOManager(warehouse=warehouse),
+            FRAMES_IO_MANAGER: ParquetObjectStoreIOManager(object_store=object_store),
+        }
+    )

@@ -1,8 +1,6 @@
 """One asset per catalog dataset, whatever its shape: fetch and parse through the source's connector, write
 through the warehouse IO manager, then judge what is stored for the window with the shape's rules."""
 
-from __future__ import annotations
-
 import warnings
 
 import dagster as dg
@@ -34,9 +32,16 @@ def _definition_metadata(dataset: DatasetSpec) -> dict:
     low, high = dataset.plausible_range
     rule = dataset.release
     metadata = {
-        DATASET_METADATA_KEY: str(dataset.id), "kind": dataset.kind, "source": dataset.source, "code": dataset.code,
-        "name": dataset.name, "country": dataset.country, "frequency": dataset.frequency, "unit": dataset.unit,
-        "calendar": dataset.calendar or dataset.frequency, "plausible_range": f"[{low}, {high}]",
+        DATASET_METADATA_KEY: str(dataset.id),
+        "kind": dataset.kind,
+        "source": dataset.source,
+        "code": dataset.code,
+        "name": dataset.name,
+        "country": dataset.country,
+        "frequency": dataset.frequency,
+        "unit": dataset.unit,
+        "calendar": dataset.calendar or dataset.frequency,
+        "plausible_range": f"[{low}, {high}]",
         "release_rule": f"period end + {rule.lag_days} d at {rule.clock:%H:%M} {rule.timezone.key}",
         "dagster/table_name": dataset.shape.table,
     }
@@ -59,8 +64,12 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
         io_manager_key=WAREHOUSE_IO_MANAGER,
         kinds={"postgres", "python"},
         owners=list(source.owners),
-        tags={"freq": dataset.partitioning, "source": dataset.source, "country": dataset.country,
-              "shape": KINDS[dataset.kind]},
+        tags={
+            "freq": dataset.partitioning,
+            "source": dataset.source,
+            "country": dataset.country,
+            "shape": KINDS[dataset.kind],
+        },
         metadata=_definition_metadata(dataset),
         check_specs=[dg.AssetCheckSpec(rule.name, asset=key, description=rule.description) for rule in rules],
         # No step retry policy: the HTTP client already retries what is transient (429, 5xx, network errors) with
@@ -68,14 +77,24 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
         pool=f"source_{dataset.source}",
         op_tags={"macro_assets/source": dataset.source},
     )
-    def dataset_asset(context: dg.AssetExecutionContext, sources: SourcesResource,
-                      object_store: ObjectStoreResource, warehouse: WarehouseResource):
+    def dataset_asset(
+        context: dg.AssetExecutionContext,
+        sources: SourcesResource,
+        object_store: ObjectStoreResource,
+        warehouse: WarehouseResource,
+    ):
         start, end = inclusive_dates(context.partition_time_window)
         session = sources.session()
         stored = warehouse.open()
         try:
-            batch = ingest(dataset, start, end, session, object_store.open(),
-                           coverage=lambda before: stored.pipeline.fetch_coverage(str(dataset.id), before))
+            batch = ingest(
+                dataset,
+                start,
+                end,
+                session,
+                object_store.open(),
+                coverage=lambda before: stored.pipeline.fetch_coverage(str(dataset.id), before),
+            )
         finally:
             session.client.close()
         reader = getattr(stored, READERS[dataset.kind])
@@ -86,13 +105,15 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
         yield dg.Output(batch)
         # The IO manager has written the batch by now: the rules judge what is stored for the whole window.
         judged_at = batch.fetched_at or context.instance.get_run_record_by_id(context.run_id).create_timestamp
-        judged = Judged(dataset, reader.vintages(str(dataset.id), start, end, output="polars"), start, end,
-                        judged_at)
+        judged = Judged(dataset, reader.vintages(str(dataset.id), start, end, output="polars"), start, end, judged_at)
         for rule in rules:
             outcome = rule.judge(judged)
             yield dg.AssetCheckResult(
-                check_name=rule.name, asset_key=key, passed=outcome.passed,
-                severity=dg.AssetCheckSeverity[rule.severity], metadata=outcome.metadata,
+                check_name=rule.name,
+                asset_key=key,
+                passed=outcome.passed,
+                severity=dg.AssetCheckSeverity[rule.severity],
+                metadata=outcome.metadata,
             )
 
     return dataset_asset
@@ -116,9 +137,12 @@ def _describe(context: dg.AssetExecutionContext, batch: Batch, window: pl.DataFr
         context.add_asset_metadata({"rows_offered": rows}, asset_key=context.asset_key, partition_key=partition)
     summary = {
         "run_window": f"{batch.window_start} .. {batch.window_end} ({len(keys)} partitions)",
-        "records_fetched": batch.records_read, "rows_offered_in_run": batch.rows.height,
-        "rows_outside_window": batch.outside_window, "missing_values": batch.missing,
-        "quarantined": len(batch.quarantine), "implausible_quarantined": batch.implausible,
+        "records_fetched": batch.records_read,
+        "rows_offered_in_run": batch.rows.height,
+        "rows_outside_window": batch.outside_window,
+        "missing_values": batch.missing,
+        "quarantined": len(batch.quarantine),
+        "implausible_quarantined": batch.implausible,
         "release_basis": ", ".join(sorted(set(batch.rows["release_basis"].to_list()))) or "none",
         "fetched_at": batch.fetched_at.isoformat() if batch.fetched_at else "none",
         "payload_keys": dg.MetadataValue.json([p.object_key for p in batch.payloads]),

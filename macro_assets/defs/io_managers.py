@@ -6,8 +6,6 @@ A run reads all its inputs as of one instant: the run tag `macro_assets/as_of`, 
 created, so every input of a derived asset sees the same state of the warehouse.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import io
 
@@ -34,7 +32,7 @@ def read_instant(context: dg.InputContext) -> dt.datetime:
     instant = run_as_of(context)
     if instant is not None:
         return instant
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.step_context.run_id)
     return parse_instant(record.create_timestamp if record else None, field="run creation time")
 
 
@@ -45,21 +43,25 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     warehouse: dg.ResourceDependency[WarehouseResource]
 
     def handle_output(self, context: dg.OutputContext, obj: Batch) -> None:
-        result = self.warehouse.open().pipeline.append(obj.shape, obj.rows, payloads=obj.payloads,
-                                                       quarantine=obj.quarantine)
+        result = self.warehouse.open().pipeline.append(
+            obj.shape, obj.rows, payloads=obj.payloads, quarantine=obj.quarantine
+        )
         if obj.refusal is not None:
             # The refusal and the payloads are recorded; nothing else changed. The run fails with the reason.
             raise obj.refusal
-        context.add_output_metadata({
-            "vintages_added": result.added,
-            "unchanged": result.unchanged,
-            "conflicts_quarantined": result.conflicts,
-        })
+        context.add_output_metadata(
+            {
+                "vintages_added": result.added,
+                "unchanged": result.unchanged,
+                "conflicts_quarantined": result.conflicts,
+            }
+        )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         dataset = load_catalog().get(context.upstream_output.definition_metadata[DATASET_METADATA_KEY])
-        start, end = inclusive_dates(context.asset_partitions_time_window) if context.has_asset_partitions \
-            else (None, None)
+        start, end = (
+            inclusive_dates(context.asset_partitions_time_window) if context.has_asset_partitions else (None, None)
+        )
         reader = getattr(self.warehouse.open(), READERS[dataset.kind])
         return reader.as_of(str(dataset.id), as_of=read_instant(context), start=start, end=end)
 
@@ -102,8 +104,7 @@ class ParquetObjectStoreIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         store = self.object_store.open()
         partitions = context.asset_partition_keys if context.has_asset_partitions else [None]
-        parts = [pd.read_parquet(io.BytesIO(store.get(self._key(context, context.asset_key, p))))
-                 for p in partitions]
+        parts = [pd.read_parquet(io.BytesIO(store.get(self._key(context, context.asset_key, p)))) for p in partitions]
         return pd.concat(parts, ignore_index=True)
 
 

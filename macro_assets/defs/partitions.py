@@ -29,12 +29,14 @@ def partitions(frequency: str, start: dt.date, end: dt.date | None) -> dg.Partit
     """
     stop = None if end is None else (end + dt.timedelta(days=1)).isoformat()
     if frequency == "daily":
-        return dg.TimeWindowPartitionsDefinition(start=start.isoformat(), end=stop, fmt="%Y-%m-%d",
-                                                 cron_schedule=WEEKDAY_CRON, timezone="UTC")
+        return dg.TimeWindowPartitionsDefinition(
+            start=start.isoformat(), end=stop, fmt="%Y-%m-%d", cron_schedule=WEEKDAY_CRON, timezone="UTC"
+        )
     if frequency.startswith("weekly:"):
         # Dagster counts weekdays from Sunday (0); Python from Monday (0).
-        return dg.WeeklyPartitionsDefinition(start_date=start.isoformat(), end_date=stop,
-                                             day_offset=(int(frequency.partition(":")[2]) + 1) % 7)
+        return dg.WeeklyPartitionsDefinition(
+            start_date=start.isoformat(), end_date=stop, day_offset=(int(frequency.partition(":")[2]) + 1) % 7
+        )
     return dg.MonthlyPartitionsDefinition(start_date=start.isoformat(), end_date=stop)
 
 

@@ -54,8 +54,7 @@ def chart(dataset: DatasetSpec, vintages: pl.DataFrame) -> str | None:
         def draw(axes):
             axes.plot(last["obs_date"].to_list(), last["value"].to_list(), lw=1.2, label="latest")
             if not first["value"].equals(last["value"]):
-                axes.plot(first["obs_date"].to_list(), first["value"].to_list(), lw=0.9, ls="--",
-                          label="first release")
+                axes.plot(first["obs_date"].to_list(), first["value"].to_list(), lw=0.9, ls="--", label="first release")
             axes.set_title(f"{dataset.id} ({dataset.unit})", fontsize=8)
     elif dataset.kind == "curve":
         latest = _latest(vintages, ["curve_date", "point"]).filter(pl.col("rate").is_not_null())
@@ -70,6 +69,7 @@ def chart(dataset: DatasetSpec, vintages: pl.DataFrame) -> str | None:
         def draw(axes):
             axes.plot(latest["bar_time"].to_list(), latest["close"].to_list(), lw=1.0)
             axes.set_title(f"{dataset.id} close ({dataset.unit})", fontsize=8)
+
     return _png(draw)
 
 
@@ -77,9 +77,15 @@ def preview(dataset: DatasetSpec, vintages: pl.DataFrame) -> dg.MetadataValue:
     """The newest rows of the window, latest vintage each, as a Markdown table."""
     keys = dataset.shape.key_columns
     latest = _latest(vintages, keys).sort(keys).tail(PREVIEW_ROWS)
-    columns = [*keys, *(c for c in dataset.shape.value_columns if latest[c].null_count() < latest.height),
-               "release_time", "release_basis"]
+    columns = [
+        *keys,
+        *(c for c in dataset.shape.value_columns if latest[c].null_count() < latest.height),
+        "release_time",
+        "release_basis",
+    ]
     header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    body = "".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |\n"
-                   for row in latest.select(columns).iter_rows())
+    body = "".join(
+        "| " + " | ".join("" if v is None else str(v) for v in row) + " |\n"
+        for row in latest.select(columns).iter_rows()
+    )
     return dg.MetadataValue.md(header + body)

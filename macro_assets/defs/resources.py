@@ -3,8 +3,6 @@
 Each reads its defaults from the environment when a run opens it, never at import time.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg
@@ -29,7 +27,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def open(self) -> Warehouse:
         if self._warehouse is None:
-            self._warehouse = connect(self.url)
+            self._warehouse = connect(self.url, known_ids=lambda: load_catalog().datasets)
         return self._warehouse
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -62,10 +60,14 @@ class SourcesResource(dg.ConfigurableResource):
             raise ValueError(f"sources: mode {mode!r}; expected one of {settings.MODES}")
         rates = {name: spec.requests_per_second for name, spec in load_catalog().sources.items()}
         if mode == "live":
-            own_clients = {name: connector.live_transport() for name, connector in CONNECTORS.items()
-                           if hasattr(connector, "live_transport")}
-            return SourceSession(HttpClient(live_transport(), source_transports=own_clients, rate_limits=rates),
-                                 live=True)
+            own_clients = {
+                name: connector.live_transport()
+                for name, connector in CONNECTORS.items()
+                if hasattr(connector, "live_transport")
+            }
+            return SourceSession(
+                HttpClient(live_transport(), source_transports=own_clients, rate_limits=rates), live=True
+            )
         clock = dt.datetime.fromisoformat(self.replay_clock) if self.replay_clock else None
         roots = self.recordings_dirs or [str(packaged_recordings()), *settings.extra_recordings()]
         # Replays read files: no need to space requests as for a real server.

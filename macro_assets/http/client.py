@@ -64,6 +64,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     reference = as_utc(now) if now is not None else datetime.now(UTC)
     return max(0.0, (retry_at - reference).total_seconds())
 
+
 class SourceHTTPError(MacroAssetsError):
     """A source could not be fetched. ``url`` is always redacted."""
 
@@ -108,9 +109,6 @@ def _rebuild_source_error(
 ) -> SourceHTTPError:
     return error_type(source, url, status, detail, method=method, attempts=attempts)
 
-
-class RecordingNotFound(SourceHTTPError):
-    """Offline mode was asked for a request that has no recorded exchange."""
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -167,6 +165,7 @@ class RateLimiter:
         if wait > 0:
             self._sleep(wait)
 
+
 def _is_retryable_status(status: int) -> bool:
     return status == 429 or 500 <= status <= 599
 
@@ -195,8 +194,9 @@ class HttpClient:
         install_log_redaction()
 
         def client(over: httpx.BaseTransport) -> httpx.Client:
-            return httpx.Client(transport=over, timeout=timeout, headers={"User-Agent": user_agent},
-                                follow_redirects=True)
+            return httpx.Client(
+                transport=over, timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=True
+            )
 
         self._client = client(transport if transport is not None else live_transport())
         # Sources that come with a client of their own (an SDK that handles cookies or sessions) reach the network

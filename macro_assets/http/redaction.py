@@ -56,6 +56,7 @@ def redact_text(text: str) -> str:
     """Free text with every ``secret_name=value`` occurrence redacted."""
     return _SECRET_IN_TEXT.sub(lambda match: f"{match.group(1)}={REDACTED}", text)
 
+
 class _SecretRedactingFilter(logging.Filter):
     """Rewrites secret query values in third-party log records (httpx logs full URLs)."""
 

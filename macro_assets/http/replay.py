@@ -117,8 +117,12 @@ class _RecordedExchange:
             return False
         own_rest, own_window = self.window_params.split(self.params)
         rest, window = self.window_params.split(params)
-        return (own_window is not None and window is not None and Counter(own_rest) == Counter(rest)
-                and own_window[0] <= window[0] <= window[1] <= own_window[1])
+        return (
+            own_window is not None
+            and window is not None
+            and Counter(own_rest) == Counter(rest)
+            and own_window[0] <= window[0] <= window[1] <= own_window[1]
+        )
 
 
 def _load_manifest(manifest_path: Path, first_order: int) -> list[_RecordedExchange]:
@@ -134,9 +138,7 @@ def _load_manifest(manifest_path: Path, first_order: int) -> list[_RecordedExcha
             request = exchange["request"]
             response = exchange["response"]
             url = httpx.URL(request["url"])
-            params = _non_secret_pairs(
-                [*url.params.multi_items(), *_recorded_param_pairs(request.get("params", {}))]
-            )
+            params = _non_secret_pairs([*url.params.multi_items(), *_recorded_param_pairs(request.get("params", {}))])
             exchanges.append(
                 _RecordedExchange(
                     endpoint=_Endpoint.of(request.get("method", "GET"), url),
@@ -198,11 +200,7 @@ class ReplayTransport(httpx.BaseTransport):
             params = tuple(wanted.elements())
             same_request = [exchange for exchange in recorded if exchange.covers(params)]
             covering = bool(same_request)
-        in_time = [
-            exchange
-            for exchange in same_request
-            if self._clock is None or exchange.captured_at <= self._clock
-        ]
+        in_time = [exchange for exchange in same_request if self._clock is None or exchange.captured_at <= self._clock]
         if not in_time:
             raise self._not_found(request, recorded, captured_only_later=bool(same_request))
         chosen = max(in_time, key=lambda exchange: (exchange.captured_at, exchange.manifest_order))

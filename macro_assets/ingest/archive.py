@@ -29,9 +29,15 @@ def archive(store: ObjectStore, fetched: Fetched) -> PayloadRecord:
     key = archive_key(fetched)
     store.put(key, fetched.body, fetched.content_type or "application/octet-stream")
     return PayloadRecord(
-        object_key=key, payload_sha256=fetched.sha256, source=fetched.source, dataset_id=fetched.dataset_id,
-        request=fetched.request, http_status=fetched.status, bytes=len(fetched.body),
-        window_start=_as_date(fetched.window_start), window_end=_as_date(fetched.window_end),
+        object_key=key,
+        payload_sha256=fetched.sha256,
+        source=fetched.source,
+        dataset_id=fetched.dataset_id,
+        request=fetched.request,
+        http_status=fetched.status,
+        bytes=len(fetched.body),
+        window_start=_as_date(fetched.window_start),
+        window_end=_as_date(fetched.window_end),
         fetched_at=fetched.fetched_at,
     )
 

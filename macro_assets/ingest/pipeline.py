@@ -67,16 +67,23 @@ def row_dates(dataset: DatasetSpec, rows: pl.DataFrame) -> pl.Expr:
     return pl.col(first_key)
 
 
-def ingest(dataset: DatasetSpec, start: dt.date, end: dt.date, session: SourceSession, store: ObjectStore,
-           coverage: Coverage) -> Batch:
+def ingest(
+    dataset: DatasetSpec, start: dt.date, end: dt.date, session: SourceSession, store: ObjectStore, coverage: Coverage
+) -> Batch:
     """The dataset's rows dated in [start, end], with release times. `coverage(before)` lists the windows of the
     dataset's payloads stored before an instant (a read of the warehouse)."""
     connector = connector_for(dataset.source)
     fetched = connector.fetch(session, dataset, start, end)
     payloads = [archive(store, item) for item in fetched]
-    batch = Batch(dataset=dataset, window_start=start, window_end=end, rows=dataset.shape.empty(),
-                  payloads=payloads, quarantine=[],
-                  fetched_at=max((item.fetched_at for item in fetched), default=None))
+    batch = Batch(
+        dataset=dataset,
+        window_start=start,
+        window_end=end,
+        rows=dataset.shape.empty(),
+        payloads=payloads,
+        quarantine=[],
+        fetched_at=max((item.fetched_at for item in fetched), default=None),
+    )
     frames = []
     for item in fetched:
         try:
@@ -93,15 +100,19 @@ def ingest(dataset: DatasetSpec, start: dt.date, end: dt.date, session: SourceSe
         plausible, implausible = _split_implausible(dataset, in_window)
         batch.implausible += len(implausible)
         batch.quarantine.extend(quarantine_record(item, -1, column, row, reason) for column, row, reason in implausible)
-        frames.append(plausible.with_columns(pl.lit(str(dataset.id)).alias(dataset.shape.id_column),
-                                             payload_sha256=pl.lit(item.sha256)))
+        frames.append(
+            plausible.with_columns(
+                pl.lit(str(dataset.id)).alias(dataset.shape.id_column), payload_sha256=pl.lit(item.sha256)
+            )
+        )
     if frames:
         batch.rows = pl.concat(frames).select(list(dataset.shape.write_schema))
     return batch
 
 
-def _released(rows: pl.DataFrame, fetched_at: dt.datetime, covered: list[tuple[dt.date, dt.date]],
-              dataset: DatasetSpec) -> pl.DataFrame:
+def _released(
+    rows: pl.DataFrame, fetched_at: dt.datetime, covered: list[tuple[dt.date, dt.date]], dataset: DatasetSpec
+) -> pl.DataFrame:
     fetch_time = pl.lit(fetched_at, dtype=UTC_DATETIME)
     day = row_dates(dataset, rows)
     seen_before = pl.lit(False)
@@ -132,7 +143,13 @@ def _split_implausible(dataset: DatasetSpec, rows: pl.DataFrame) -> tuple[pl.Dat
 def _refused(batch: Batch, item: Fetched, error: SourcePayloadError) -> Batch:
     """The payloads are archived; record why nothing of this run is stored and change nothing else."""
     record = quarantine_record(item, -1, error.field, item.body.decode("utf-8", "replace"), str(error))
-    refused = [replace(p, refused=str(error) if p.payload_sha256 == item.sha256 else
-                       f"not stored: another payload of the same run was refused ({error.field})")
-               for p in batch.payloads]
+    refused = [
+        replace(
+            p,
+            refused=str(error)
+            if p.payload_sha256 == item.sha256
+            else f"not stored: another payload of the same run was refused ({error.field})",
+        )
+        for p in batch.payloads
+    ]
     return replace(batch, rows=batch.dataset.shape.empty(), payloads=refused, quarantine=[record], refusal=error)

@@ -28,16 +28,14 @@ import datetime as dt
 import json
 import math
 import random
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from pathlib import Path
-from typing import Callable, Iterable
 
 import holidays
 
 RECORDINGS_DIR = Path(__file__).resolve().parent
-GDP_VERBATIM = (
-    RECORDINGS_DIR / "fred" / "verbatim" / "series_observations_GDP_realtime_1776-07-04_to_2019-01-01.json"
-)
+GDP_VERBATIM = RECORDINGS_DIR / "fred" / "verbatim" / "series_observations_GDP_realtime_1776-07-04_to_2019-01-01.json"
 
 SEED = "macro_assets.recordings/2019-01-07"
 WINDOW_START = dt.date(2015, 1, 1)
@@ -409,11 +407,7 @@ def fred_cpiaucsl() -> list[dict]:
     release = {}
     for m in months:  # a weekday in the 2nd/3rd week of M+1
         nxt = add_months(m, 1)
-        cands = [
-            d
-            for d in days(nxt.replace(day=10), nxt.replace(day=18))
-            if d.weekday() < 5 and d not in US_HOLIDAYS
-        ]
+        cands = [d for d in days(nxt.replace(day=10), nxt.replace(day=18)) if d.weekday() < 5 and d not in US_HOLIDAYS]
         release[m] = rng.choice(cands)
     # Annual seasonal-factor revision with the January CPI (released in February of year Y):
     # revises the prior five years of SA data, i.e. every earlier observation inside our window.
@@ -427,9 +421,14 @@ def fred_cpiaucsl() -> list[dict]:
     return seasonally_revised_rows(months, base, release, sa_rev, sa_vintage, lambda x: f"{x / 1000:.3f}")
 
 
-def seasonally_revised_rows(months: list[dt.date], base: dict[dt.date, int], release: dict[dt.date, dt.date],
-                            sa_rev: dict[tuple[int, dt.date], int], sa_vintage: dict[int, dt.date],
-                            formatted) -> list[dict]:
+def seasonally_revised_rows(
+    months: list[dt.date],
+    base: dict[dt.date, int],
+    release: dict[dt.date, dt.date],
+    sa_rev: dict[tuple[int, dt.date], int],
+    sa_vintage: dict[int, dt.date],
+    formatted,
+) -> list[dict]:
     """ALFRED rows of a series whose only revisions are the annual seasonal-factor ones (in integer units)."""
 
     def value(m: dt.date, v: dt.date) -> str:
@@ -539,9 +538,7 @@ def build() -> dict[str, bytes]:
     def add_sgs(code, rows, captured_at, provenance, note, suffix=""):
         name = f"{code}_{win}{suffix}.json"
         files[f"bcb_sgs/{name}"] = sgs_body(rows)
-        sgs.append(
-            exchange(SGS_URL.format(code=code), SGS_PARAMS, SGS_HEADERS, name, captured_at, provenance, note)
-        )
+        sgs.append(exchange(SGS_URL.format(code=code), SGS_PARAMS, SGS_HEADERS, name, captured_at, provenance, note))
 
     add_sgs(
         432,

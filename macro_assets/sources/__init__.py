@@ -1,9 +1,11 @@
 """One module per source; this registry maps a catalog source name to its connector."""
 
-from macro_assets.sources import bcb_sgs, fred
+from macro_assets.sources import bcb_sgs, fred, tesouro_direto, twelvedata, us_treasury, yahoo
 from macro_assets.sources.base import Connector
 
-CONNECTORS: dict[str, Connector] = {module.SOURCE: module.connector for module in (bcb_sgs, fred)}
+CONNECTORS: dict[str, Connector] = {
+    module.SOURCE: module.connector for module in (bcb_sgs, fred, tesouro_direto, twelvedata, us_treasury, yahoo)
+}
 
 
 def connector_for(source: str) -> Connector:

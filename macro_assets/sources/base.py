@@ -61,9 +61,15 @@ def fetched_from_response(dataset: DatasetSpec, response: httpx.Response, start:
     if REPLAYED_FROM_HEADER in response.headers:
         request += f" (replayed from the recording of {response.headers[REPLAYED_FROM_HEADER]})"
     return Fetched(
-        source=dataset.source, dataset_id=str(dataset.id), request=request, status=response.status_code,
-        body=response.content, content_type=response.headers.get("Content-Type", ""),
-        fetched_at=response_time(response), window_start=start, window_end=end,
+        source=dataset.source,
+        dataset_id=str(dataset.id),
+        request=request,
+        status=response.status_code,
+        body=response.content,
+        content_type=response.headers.get("Content-Type", ""),
+        fetched_at=response_time(response),
+        window_start=start,
+        window_end=end,
     )
 
 

@@ -43,9 +43,15 @@ class BcbSgs:
     def fetch(self, session: SourceSession, spec: DatasetSpec, start: dt.date, end: dt.date) -> list[Fetched]:
         fetched = []
         for first, last in request_windows(spec, start, end):
-            response = session.client.get(SOURCE, BASE_URL.format(code=spec.code), params={
-                "formato": "json", "dataInicial": first.strftime("%d/%m/%Y"), "dataFinal": last.strftime("%d/%m/%Y"),
-            })
+            response = session.client.get(
+                SOURCE,
+                BASE_URL.format(code=spec.code),
+                params={
+                    "formato": "json",
+                    "dataInicial": first.strftime("%d/%m/%Y"),
+                    "dataFinal": last.strftime("%d/%m/%Y"),
+                },
+            )
             fetched.append(fetched_from_response(spec, response, first, last))
         return fetched
 
@@ -68,8 +74,9 @@ class BcbSgs:
             if record["valor"] == "":  # SGS's way of saying the value is missing
                 reader.missing += 1
             elif (value := reader.decimal(index, record, "valor")) is not None:
-                reader.add(obs_date=day, value=value, release_time=spec.estimated_release(day),
-                           release_basis="estimated")
+                reader.add(
+                    obs_date=day, value=value, release_time=spec.estimated_release(day), release_basis="estimated"
+                )
         return reader.parsed()
 
 

@@ -33,10 +33,16 @@ class Fred:
     source = SOURCE
 
     def fetch(self, session: SourceSession, spec: DatasetSpec, start: dt.date, end: dt.date) -> list[Fetched]:
-        api_key = session.credential(SOURCE, API_KEY_ENV, API_KEY_PATTERN,
-                                     "https://fred.stlouisfed.org/docs/api/api_key.html")
-        params = {"series_id": spec.code, "file_type": "json", **ALL_VINTAGES,
-                  "observation_start": start.isoformat(), "observation_end": end.isoformat()}
+        api_key = session.credential(
+            SOURCE, API_KEY_ENV, API_KEY_PATTERN, "https://fred.stlouisfed.org/docs/api/api_key.html"
+        )
+        params = {
+            "series_id": spec.code,
+            "file_type": "json",
+            **ALL_VINTAGES,
+            "observation_start": start.isoformat(),
+            "observation_end": end.isoformat(),
+        }
         if api_key:
             params["api_key"] = api_key
         pages: list[Fetched] = []
@@ -59,14 +65,15 @@ class Fred:
             raise payload_error(fetched, "<body>", f"API error (HTTP {fetched.status}): {message}")
         observations = document.get("observations")
         if not isinstance(observations, list):
-            raise payload_error(fetched, "observations",
-                                     f"missing or not a list (object has keys {sorted(document)})")
+            raise payload_error(fetched, "observations", f"missing or not a list (object has keys {sorted(document)})")
         reader = RecordReader(spec, fetched, observations, REQUIRED_FIELDS)
         released: dict[dt.date, dt.datetime] = {}
         for index, record in reader:
-            if ((day := reader.date(index, record, "date", "%Y-%m-%d")) is None
-                    or (vintage := reader.date(index, record, "realtime_start", "%Y-%m-%d")) is None
-                    or not _possible(reader, index, record, day, vintage)):
+            if (
+                (day := reader.date(index, record, "date", "%Y-%m-%d")) is None
+                or (vintage := reader.date(index, record, "realtime_start", "%Y-%m-%d")) is None
+                or not _possible(reader, index, record, day, vintage)
+            ):
                 continue
             if vintage not in released:
                 released[vintage] = spec.release.at_clock(vintage)

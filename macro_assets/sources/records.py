@@ -36,8 +36,11 @@ def refuse_html(fetched: Fetched, expected: str) -> None:
         raise payload_error(fetched, "<body>", f"empty response body (HTTP {fetched.status})")
     if body[:1] == b"<" and body[:5].lower() != b"<?xml":
         title = _TITLE.search(body)
-        what = f"an HTML page (title: {title.group(1).decode(errors='replace').strip()!r})" if title else \
-            "an HTML document"
+        what = (
+            f"an HTML page (title: {title.group(1).decode(errors='replace').strip()!r})"
+            if title
+            else "an HTML document"
+        )
         raise payload_error(fetched, "<body>", f"expected {expected}, got {what} (HTTP {fetched.status})")
 
 
@@ -50,9 +53,11 @@ def decode_json(fetched: Fetched):
         return json.loads(fetched.body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise payload_error(
-            fetched, "<body>",
+            fetched,
+            "<body>",
             f"not valid JSON, the body may be truncated ({len(fetched.body)} bytes, {exc.msg} at char {exc.pos})"
-            if isinstance(exc, json.JSONDecodeError) else f"not UTF-8 ({exc})",
+            if isinstance(exc, json.JSONDecodeError)
+            else f"not UTF-8 ({exc})",
         ) from None
 
 
@@ -132,6 +137,19 @@ class RecordReader:
             return None
         return value
 
+    def decimals(
+        self, index: int, record: dict, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> dict[str, float] | None:
+        """The `required` fields of `record` and the `optional` ones present and not null, as floats; None when one
+        is not a number (a null required field included), the record then quarantined once, naming every such
+        field (a bar's prices are read together)."""
+        values = {name: parse_decimal(record.get(name)) for name in required}
+        values.update({name: parse_decimal(record[name]) for name in optional if record.get(name) is not None})
+        if bad := [name for name, value in values.items() if isinstance(value, str)]:
+            self.reject(index, "/".join(bad), record, "; ".join(f"{name}: {values[name]}" for name in bad))
+            return None
+        return values
+
     def add(self, **row) -> None:
         """One row: the shape's keys and values (absent values are null), release_time and release_basis."""
         self._rows.append(row)
@@ -155,8 +173,12 @@ class CsvTable:
             if isinstance(record, dict):
                 yield index, record
             else:
-                reader.reject(index, "<line>", record, f"the line does not have the header's {len(self.header)} "
-                                                       f"cells {list(self.header)}")
+                reader.reject(
+                    index,
+                    "<line>",
+                    record,
+                    f"the line does not have the header's {len(self.header)} cells {list(self.header)}",
+                )
 
 
 def read_csv(fetched: Fetched, text: str, required: tuple[str, ...] = (), *, delimiter: str = ",") -> CsvTable:
@@ -176,10 +198,15 @@ def read_csv(fetched: Fetched, text: str, required: tuple[str, ...] = (), *, del
     if repeated:
         raise payload_error(fetched, repeated[0], f"named more than once in the header {list(header)}")
     if len(lines) > 1 and len(lines[-1]) < len(header):
-        raise payload_error(fetched, "<body>", f"the last line has {len(lines[-1])} of the header's {len(header)} "
-                                               f"cells: the body looks truncated ({len(fetched.body)} bytes)")
+        raise payload_error(
+            fetched,
+            "<body>",
+            f"the last line has {len(lines[-1])} of the header's {len(header)} "
+            f"cells: the body looks truncated ({len(fetched.body)} bytes)",
+        )
     records: list[dict[str, str] | str] = [
-        dict(zip(header, (cell.strip() for cell in cells), strict=True)) if len(cells) == len(header)
+        dict(zip(header, (cell.strip() for cell in cells), strict=True))
+        if len(cells) == len(header)
         else delimiter.join(cells)
         for cells in lines[1:]
     ]

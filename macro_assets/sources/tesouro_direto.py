@@ -25,8 +25,10 @@ from macro_assets.sources.base import Parsed, SourceSession, fetched_from_respon
 from macro_assets.sources.records import RecordReader, decode_text, payload_error, read_csv
 
 SOURCE = "tesouro_direto"
-FILE_URL = ("https://www.tesourotransparente.gov.br/ckan/dataset/df56aa42-484a-4a59-8184-7676580c81e3/resource/"
-            "796d2059-14e9-44e3-80c9-2d9e30b405c1/download/precotaxatesourodireto.csv")
+FILE_URL = (
+    "https://www.tesourotransparente.gov.br/ckan/dataset/df56aa42-484a-4a59-8184-7676580c81e3/resource/"
+    "796d2059-14e9-44e3-80c9-2d9e30b405c1/download/precotaxatesourodireto.csv"
+)
 TYPE, MATURITY, BASE_DATE = "Tipo Titulo", "Data Vencimento", "Data Base"
 BUY_RATE, SELL_RATE = "Taxa Compra Manha", "Taxa Venda Manha"
 BUY_PRICE, SELL_PRICE, BASE_PRICE = "PU Compra Manha", "PU Venda Manha", "PU Base Manha"
@@ -66,6 +68,15 @@ class TesouroDireto:
         wanted = set(dataset.params.get("bond_types", ()))
         reader = RecordReader(dataset, fetched, table.records, ())
         seen: dict[str, int] = {}
+        # The whole history repeats a few thousand dates over its rows: each is parsed (and released) once.
+        dates: dict[str, dt.date] = {}
+        releases: dict[dt.date, dt.datetime] = {}
+
+        def date(index: int, record: dict, field: str) -> dt.date | None:
+            if record[field] not in dates and (day := reader.date(index, record, field, DATE_FORMAT)) is not None:
+                dates[record[field]] = day
+            return dates.get(record[field])
+
         for index, record in table.well_formed(reader):
             bond_type = BOND_TYPES.get(record[TYPE])
             if bond_type is None:
@@ -73,8 +84,7 @@ class TesouroDireto:
                 continue
             if bond_type not in wanted:
                 continue  # another dataset's bond
-            if ((day := reader.date(index, record, BASE_DATE, DATE_FORMAT)) is None
-                    or (maturity := reader.date(index, record, MATURITY, DATE_FORMAT)) is None):
+            if (day := date(index, record, BASE_DATE)) is None or (maturity := date(index, record, MATURITY)) is None:
                 continue
             values = [reader.decimal(index, record, field, decimal_comma=True) for field in COLUMNS[3:]]
             if None in values:
@@ -86,15 +96,27 @@ class TesouroDireto:
             if buy_rate is None and sell_rate is None and base_price is None:
                 reader.missing += 1  # every value 0,00: the file lists the bond without a price that day
                 continue
-            key = f"{day} {point(bond_type, maturity)}"
+            name = point(bond_type, maturity)
+            key = f"{day} {name}"
             if key in seen:
                 reader.reject(index, TYPE, record, f"{key} already read from record {seen[key]}")
                 continue
             seen[key] = index
-            reader.add(curve_date=day, point=point(bond_type, maturity), maturity_date=maturity,
-                       rate=buy_rate if buy_rate is not None else sell_rate, buy_rate=buy_rate, sell_rate=sell_rate,
-                       buy_price=buy_price, sell_price=sell_price, base_price=base_price,
-                       release_time=dataset.estimated_release(day), release_basis="estimated")
+            if day not in releases:
+                releases[day] = dataset.estimated_release(day)
+            reader.add(
+                curve_date=day,
+                point=name,
+                maturity_date=maturity,
+                rate=buy_rate if buy_rate is not None else sell_rate,
+                buy_rate=buy_rate,
+                sell_rate=sell_rate,
+                buy_price=buy_price,
+                sell_price=sell_price,
+                base_price=base_price,
+                release_time=releases[day],
+                release_basis="estimated",
+            )
         return reader.parsed()
 
 

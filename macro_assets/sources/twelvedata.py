@@ -42,7 +42,7 @@ from macro_assets.http.client import live_transport
 from macro_assets.http.redaction import redact_text
 from macro_assets.provenance import Fetched
 from macro_assets.sources.base import Parsed, SourceSession, fetched_from_response
-from macro_assets.sources.records import RecordReader, decode_json, parse_decimal, payload_error
+from macro_assets.sources.records import RecordReader, decode_json, payload_error
 from macro_assets.timeutil import as_utc
 
 SOURCE = "twelvedata"
@@ -77,8 +77,9 @@ def expected_bar_times(dataset: DatasetSpec, start: dt.date, end: dt.date) -> li
     return [bar for day in days for bar in dataset.instrument.bar_times(day, dataset.interval)]
 
 
-def gap_windows(expected: list[dt.datetime], stored: Iterable[dt.datetime], step: dt.timedelta,
-                max_bars: int = MAX_OUTPUTSIZE) -> list[Window]:
+def gap_windows(
+    expected: list[dt.datetime], stored: Iterable[dt.datetime], step: dt.timedelta, max_bars: int = MAX_OUTPUTSIZE
+) -> list[Window]:
     """The bars of `expected` (ascending) missing from `stored`, merged into request windows [start, end).
 
     A window opens at a missing bar and takes in each later missing bar while it spans at most `max_bars`
@@ -120,10 +121,15 @@ def request_windows(dataset: DatasetSpec, start: dt.date | dt.datetime, end: dt.
 
 def window_params(dataset: DatasetSpec, start: dt.datetime, end: dt.datetime) -> dict[str, str]:
     """The query of one request for the bars starting in [start, end) (UTC), without the API key."""
-    return {"symbol": str(dataset.params["symbol"]), "interval": dataset.interval,
-            "start_date": start.strftime(DATETIME_FORMAT),
-            "end_date": (end - dt.timedelta(seconds=1)).strftime(DATETIME_FORMAT),
-            "timezone": REQUEST_TIMEZONE, "outputsize": str(MAX_OUTPUTSIZE), "dp": "5"}
+    return {
+        "symbol": str(dataset.params["symbol"]),
+        "interval": dataset.interval,
+        "start_date": start.strftime(DATETIME_FORMAT),
+        "end_date": (end - dt.timedelta(seconds=1)).strftime(DATETIME_FORMAT),
+        "timezone": REQUEST_TIMEZONE,
+        "outputsize": str(MAX_OUTPUTSIZE),
+        "dp": "5",
+    }
 
 
 def _error_code(body: bytes) -> object:
@@ -154,10 +160,17 @@ class CreditAwareTransport(httpx.BaseTransport):
             return response
         response.close()
         # The body is decoded already: the encoding headers of the original must not make httpx decode it again.
-        headers = [(name, value) for name, value in response.headers.multi_items()
-                   if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
-        return httpx.Response(CREDITS_EXHAUSTED, headers=[*headers, ("Retry-After", str(CREDIT_MINUTE_SECONDS))],
-                              content=body, request=request)
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            CREDITS_EXHAUSTED,
+            headers=[*headers, ("Retry-After", str(CREDIT_MINUTE_SECONDS))],
+            content=body,
+            request=request,
+        )
 
 
 class TwelveData:
@@ -166,13 +179,15 @@ class TwelveData:
     def live_transport(self) -> httpx.BaseTransport:
         return CreditAwareTransport()
 
-    def missing_windows(self, dataset: DatasetSpec, start: dt.date, end: dt.date,
-                        stored_bar_times: Iterable[dt.datetime]) -> list[Window]:
+    def missing_windows(
+        self, dataset: DatasetSpec, start: dt.date, end: dt.date, stored_bar_times: Iterable[dt.datetime]
+    ) -> list[Window]:
         """Request windows for the session bars of [start, end] not among `stored_bar_times`."""
         return gap_windows(expected_bar_times(dataset, start, end), stored_bar_times, _step(dataset))
 
-    def fetch(self, session: SourceSession, dataset: DatasetSpec, start: dt.date | dt.datetime,
-              end: dt.date | dt.datetime) -> list[Fetched]:
+    def fetch(
+        self, session: SourceSession, dataset: DatasetSpec, start: dt.date | dt.datetime, end: dt.date | dt.datetime
+    ) -> list[Fetched]:
         """One request per window of `request_windows`; each payload's window is the session dates it asked for."""
         api_key = session.credential(SOURCE, API_KEY_ENV, API_KEY_PATTERN, API_KEY_HELP)
         zone = dataset.instrument.timezone
@@ -182,8 +197,11 @@ class TwelveData:
             if api_key:
                 params["apikey"] = api_key
             response = session.client.get(SOURCE, TIME_SERIES_URL, params=params)
-            fetched.append(fetched_from_response(dataset, response, first.astimezone(zone).date(),
-                                                 (stop - _step(dataset)).astimezone(zone).date()))
+            fetched.append(
+                fetched_from_response(
+                    dataset, response, first.astimezone(zone).date(), (stop - _step(dataset)).astimezone(zone).date()
+                )
+            )
         return fetched
 
     def parse(self, dataset: DatasetSpec, fetched: Fetched) -> Parsed:
@@ -200,8 +218,9 @@ def _values(dataset: DatasetSpec, fetched: Fetched) -> list | None:
         if document.get("code") == 400 and NO_DATA in message:
             return None
         what = "API credits exhausted" if document.get("code") == CREDITS_EXHAUSTED else "API error"
-        raise payload_error(fetched, "<body>",
-                            f"{what} (code {document.get('code')}, HTTP {fetched.status}): {message}")
+        raise payload_error(
+            fetched, "<body>", f"{what} (code {document.get('code')}, HTTP {fetched.status}): {message}"
+        )
     if fetched.status != 200:
         raise payload_error(fetched, "<body>", f"unexpected HTTP {fetched.status} with status 'ok'")
     meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
@@ -239,17 +258,27 @@ def parse_time_series(dataset: DatasetSpec, fetched: Fetched) -> Parsed:
         if start in seen:
             reader.reject(index, "datetime", record, f"a second bar for {record['datetime']} UTC")
             continue
-        numbers = {name: parse_decimal(record[name]) for name in (*PRICES, "volume") if name in record}
-        if bad := [name for name, number in numbers.items() if isinstance(number, str)]:
-            reader.reject(index, "/".join(bad), record, "; ".join(f"{name}: {numbers[name]}" for name in bad))
+        if (numbers := reader.decimals(index, record, PRICES, ("volume",))) is None:
             continue
         seen.add(start)
-        reader.add(bar_time=start, open=numbers["open"], high=numbers["high"], low=numbers["low"],
-                   close=numbers["close"], volume=numbers.get("volume"), release_time=start + step,
-                   release_basis="estimated")
+        reader.add(
+            bar_time=start,
+            open=numbers["open"],
+            high=numbers["high"],
+            low=numbers["low"],
+            close=numbers["close"],
+            volume=numbers.get("volume"),
+            release_time=start + step,
+            release_basis="estimated",
+        )
     if outside:
-        logger.info("%s %s: %d bar(s) outside the %s session counted, not stored", SOURCE, dataset.id, outside,
-                    instrument.symbol)
+        logger.info(
+            "%s %s: %d bar(s) outside the %s session counted, not stored",
+            SOURCE,
+            dataset.id,
+            outside,
+            instrument.symbol,
+        )
     parsed = reader.parsed()
     parsed.rows = parsed.rows.sort("bar_time")
     return parsed

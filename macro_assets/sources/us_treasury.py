@@ -62,18 +62,25 @@ class CurveType:
     tenors: tuple[str, ...]
 
 
-CURVES = {curve.data: curve for curve in (
-    CurveType("daily_treasury_yield_curve", "BC",
-              ("1M", "1.5M", "2M", "3M", "4M", "6M", "1Y", "2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y")),
-    CurveType("daily_treasury_real_yield_curve", "TC", ("5Y", "7Y", "10Y", "20Y", "30Y")),
-)}
+CURVES = {
+    curve.data: curve
+    for curve in (
+        CurveType(
+            "daily_treasury_yield_curve",
+            "BC",
+            ("1M", "1.5M", "2M", "3M", "4M", "6M", "1Y", "2Y", "3Y", "5Y", "7Y", "10Y", "20Y", "30Y"),
+        ),
+        CurveType("daily_treasury_real_yield_curve", "TC", ("5Y", "7Y", "10Y", "20Y", "30Y")),
+    )
+}
 
 
 def curve_type(dataset: DatasetSpec) -> CurveType:
     data = dataset.params.get("data")
     if data not in CURVES:
-        raise CatalogError(f"catalog dataset {dataset.id}: field 'params.data' is {data!r}, expected one of "
-                           f"{sorted(CURVES)}")
+        raise CatalogError(
+            f"catalog dataset {dataset.id}: field 'params.data' is {data!r}, expected one of {sorted(CURVES)}"
+        )
     return CURVES[data]
 
 
@@ -122,8 +129,11 @@ class UsTreasury:
         fetched = []
         for year in request_years(start, end):
             response = session.client.get(SOURCE, CSV_URL.format(year=year), params=csv_params(data, year))
-            fetched.append(fetched_from_response(dataset, response, max(start, dt.date(year, 1, 1)),
-                                                 min(end, dt.date(year, 12, 31))))
+            fetched.append(
+                fetched_from_response(
+                    dataset, response, max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))
+                )
+            )
         return fetched
 
     def parse(self, dataset: DatasetSpec, fetched: Fetched) -> Parsed:
@@ -150,8 +160,9 @@ def _feed(fetched: Fetched, curves: CurveType) -> _Payload:
     try:
         root = ET.fromstring(fetched.body)
     except ET.ParseError as exc:
-        raise payload_error(fetched, "<body>", f"not well-formed XML, the body may be truncated "
-                                               f"({len(fetched.body)} bytes, {exc})") from None
+        raise payload_error(
+            fetched, "<body>", f"not well-formed XML, the body may be truncated ({len(fetched.body)} bytes, {exc})"
+        ) from None
     entries = list(root.iter(f"{{{METADATA}}}properties"))
     if not entries and root.tag not in (f"{{{ATOM}}}feed", f"{{{ATOM}}}entry"):
         raise payload_error(fetched, "<body>", f"expected an Atom feed of m:properties entries, got <{root.tag}>")
@@ -181,8 +192,7 @@ def _feed(fetched: Fetched, curves: CurveType) -> _Payload:
 def _require_tenors(fetched: Fetched, tenor_fields: dict[str, str], names, curves: CurveType) -> None:
     """Extra columns are ignored, but a payload naming none of the curve's tenors is another dataset or format."""
     if not tenor_fields:
-        raise payload_error(fetched, "<tenors>", f"none of the tenors {list(curves.tenors)} is named in "
-                                                 f"{list(names)}")
+        raise payload_error(fetched, "<tenors>", f"none of the tenors {list(curves.tenors)} is named in {list(names)}")
     repeated = sorted({label for label in tenor_fields.values() if list(tenor_fields.values()).count(label) > 1})
     if repeated:
         raise payload_error(fetched, "<tenors>", f"tenor {repeated[0]} is named by more than one of {list(names)}")
@@ -215,13 +225,19 @@ def _read_curves(dataset: DatasetSpec, fetched: Fetched, payload: _Payload) -> P
                 reader.missing += 1  # the source lists the date with every tenor blank: no curve that day
             continue
         if all(value == 0 for value in rates.values()):
-            reader.reject(index, date_field, record, f"every tenor of {day} is 0: a placeholder, not a curve")
+            reader.reject(index, "<tenors>", record, f"every tenor of {day} is 0: a placeholder, not a curve")
             continue
         release_time = dataset.estimated_release(day)
         for label, value in rates.items():
-            reader.add(curve_date=day, point=label, maturity_date=maturity(day, label),
-                       tenor_years=tenor_years(label), rate=value, release_time=release_time,
-                       release_basis="estimated")
+            reader.add(
+                curve_date=day,
+                point=label,
+                maturity_date=maturity(day, label),
+                tenor_years=tenor_years(label),
+                rate=value,
+                release_time=release_time,
+                release_basis="estimated",
+            )
     return reader.parsed()
 
 

@@ -10,9 +10,10 @@ Format: {"chart": {"result": [{"meta": {..., "exchangeTimezoneName", "dataGranul
 "events": {"dividends": {<ts>: {"amount", "date"}}, "splits": {<ts>: {"date", "numerator", "denominator",
 "splitRatio"}}}, "indicators": {"quote": [{"open", "high", "low", "close", "volume"}], "adjclose":
 [{"adjclose"}]}}], "error": null}}: parallel arrays, one entry per timestamp (Unix seconds of the bar's start),
-floats Yahoo stores as float32. `close` is unadjusted, `adjclose` adjusted for dividends and splits. A window
-without bars has no `timestamp`. An unknown symbol answers HTTP 404 {"chart": {"result": null, "error": {"code":
-"Not Found", "description": ...}}}.
+floats Yahoo stores as float32. `close` carries no dividend adjustment (`adjclose` carries dividends and splits),
+but Yahoo's prices are split-adjusted as of the fetch: after a split a later fetch sees every earlier bar changed,
+stored as new vintages (the split's own bar has split_ratio). A window without bars has no `timestamp`. An
+unknown symbol answers HTTP 404 {"chart": {"result": null, "error": {"code": "Not Found", "description": ...}}}.
 
 Quirks: an entry whose prices are all null (a holiday Yahoo lists, a bar still forming) is missing, not a bar; the
 last day may come twice (the day's bar and the live quote, both on the same exchange date): the later one is kept,
@@ -24,8 +25,9 @@ from the date stays the same across fetches, so a corrected bar is a new vintage
 the dataset's calendar is closed (Yahoo quotes FX on local holidays and fills some exchange holidays with a flat
 bar) is outside the instrument's sessions: it is counted in `records`, logged, and not stored.
 
-Release time: Yahoo keeps no vintages, so a bar gets `dataset.estimated_release(session date)`, the catalog's
-clock on that date (basis 'estimated'); the ingest pipeline dates a bar first seen, or seen changed, by a later
+Release time: Yahoo keeps no vintages, so a bar gets `dataset.estimated_release(session date)`: the session date
+plus the catalog's lag, at its clock (the session's close; for FX, London midnight after the date, as Yahoo's FX
+bars are London days), basis 'estimated'; the ingest pipeline dates a bar first seen, or seen changed, by a later
 fetch at that fetch.
 """
 
@@ -61,8 +63,13 @@ def chart_params(start: dt.date, end: dt.date) -> dict[str, str]:
     """The query of a request for the bars dated in [start, end] (padded; see the module docstring)."""
     first = dt.datetime.combine(start - WINDOW_PADDING, dt.time(0), tzinfo=dt.UTC)
     stop = dt.datetime.combine(end + WINDOW_PADDING + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
-    return {"period1": str(int(first.timestamp())), "period2": str(int(stop.timestamp())), "interval": INTERVAL,
-            "events": "div,splits", "includeAdjustedClose": "true"}
+    return {
+        "period1": str(int(first.timestamp())),
+        "period2": str(int(stop.timestamp())),
+        "interval": INTERVAL,
+        "events": "div,splits",
+        "includeAdjustedClose": "true",
+    }
 
 
 def daily_bar_time(instrument: Instrument, day: dt.date) -> dt.datetime:
@@ -85,8 +92,8 @@ class YfinanceTransport(httpx.BaseTransport):
         self._lock = threading.Lock()
 
     def _yfinance(self):
-        # YfData is yfinance's process-wide singleton (one cookie and crumb for every thread); built on first use so
-        # a live session that never asks Yahoo opens no connection.
+        # yfinance (curl_cffi, bs4, peewee) is imported only by a live run that asks Yahoo. YfData is its
+        # process-wide singleton: one cookie and crumb for every thread.
         from yfinance.data import YfData
 
         with self._lock:
@@ -95,7 +102,7 @@ class YfinanceTransport(httpx.BaseTransport):
             return self._data
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        from yfinance.exceptions import YFRateLimitError
+        from yfinance.exceptions import YFRateLimitError  # live only, as above
 
         url = str(request.url.copy_with(query=None))
         timeout = request.extensions.get("timeout", {}).get("read") or 30
@@ -117,8 +124,9 @@ class Yahoo:
         return YfinanceTransport(session)
 
     def fetch(self, session: SourceSession, dataset: DatasetSpec, start: dt.date, end: dt.date) -> list[Fetched]:
-        response = session.client.get(SOURCE, CHART_URL.format(symbol=dataset.params["symbol"]),
-                                      params=chart_params(start, end))
+        response = session.client.get(
+            SOURCE, CHART_URL.format(symbol=dataset.params["symbol"]), params=chart_params(start, end)
+        )
         return [fetched_from_response(dataset, response, start, end)]
 
     def parse(self, dataset: DatasetSpec, fetched: Fetched) -> Parsed:
@@ -130,8 +138,9 @@ def _chart_result(fetched: Fetched) -> dict:
     document = decode_json(fetched)
     chart = document.get("chart") if isinstance(document, dict) else None
     if not isinstance(chart, dict):
-        raise payload_error(fetched, "chart", f"missing: expected {{'chart': {{'result', 'error'}}}} "
-                                              f"(HTTP {fetched.status})")
+        raise payload_error(
+            fetched, "chart", f"missing: expected {{'chart': {{'result', 'error'}}}} (HTTP {fetched.status})"
+        )
     error = chart.get("error")
     if error:
         detail = f"{error.get('code')}: {error.get('description')}" if isinstance(error, dict) else str(error)
@@ -148,13 +157,15 @@ def _exchange_zone(fetched: Fetched, meta: object) -> ZoneInfo:
     if not isinstance(meta, dict):
         raise payload_error(fetched, "meta", "missing or not an object")
     if meta.get("dataGranularity") != INTERVAL:
-        raise payload_error(fetched, "meta.dataGranularity",
-                            f"is {meta.get('dataGranularity')!r}, expected {INTERVAL!r} bars")
+        raise payload_error(
+            fetched, "meta.dataGranularity", f"is {meta.get('dataGranularity')!r}, expected {INTERVAL!r} bars"
+        )
     try:
         return ZoneInfo(str(meta["exchangeTimezoneName"]))
     except (KeyError, ZoneInfoNotFoundError, ValueError):
-        raise payload_error(fetched, "meta.exchangeTimezoneName",
-                            f"is {meta.get('exchangeTimezoneName')!r}, not a time zone") from None
+        raise payload_error(
+            fetched, "meta.exchangeTimezoneName", f"is {meta.get('exchangeTimezoneName')!r}, not a time zone"
+        ) from None
 
 
 def _arrays(fetched: Fetched, series: dict, length: int) -> dict[str, list]:
@@ -166,12 +177,14 @@ def _arrays(fetched: Fetched, series: dict, length: int) -> dict[str, list]:
     sources["adjclose"] = ("adjclose", indicators.get("adjclose"))
     arrays = {}
     for name, (block, entries) in sources.items():
-        values = entries[0].get(name) if isinstance(entries, list) and entries and isinstance(entries[0], dict) \
-            else None
+        values = (
+            entries[0].get(name) if isinstance(entries, list) and entries and isinstance(entries[0], dict) else None
+        )
         if not isinstance(values, list) or len(values) != length:
             found = f"{len(values)} values" if isinstance(values, list) else "missing"
-            raise payload_error(fetched, f"indicators.{block}[0].{name}",
-                                f"{found}, expected one per timestamp ({length})")
+            raise payload_error(
+                fetched, f"indicators.{block}[0].{name}", f"{found}, expected one per timestamp ({length})"
+            )
         arrays[name] = values
     return arrays
 
@@ -191,17 +204,27 @@ def _events(reader: RecordReader, series: dict, zone: ZoneInfo) -> tuple[dict[dt
         day = _event_day(event, zone)
         amount = parse_decimal(event.get("amount")) if isinstance(event, dict) else "not an object"
         if day is None or isinstance(amount, str):
-            reader.reject(-1, f"events.dividends.{key}", event,
-                          f"unreadable dividend event: {amount if isinstance(amount, str) else 'no Unix date'}")
+            reader.reject(
+                -1,
+                f"events.dividends.{key}",
+                event,
+                f"unreadable dividend event: {amount if isinstance(amount, str) else 'no Unix date'}",
+            )
         else:
             dividends[day] = amount
     for key, event in (events.get("splits") or {}).items():
         day = _event_day(event, zone)
-        ratio = [parse_decimal(event.get(part)) if isinstance(event, dict) else "not an object"
-                 for part in ("numerator", "denominator")]
+        ratio = [
+            parse_decimal(event.get(part)) if isinstance(event, dict) else "not an object"
+            for part in ("numerator", "denominator")
+        ]
         if day is None or any(isinstance(part, str) or not part for part in ratio):
-            reader.reject(-1, f"events.splits.{key}", event,
-                          "unreadable split event: needs a Unix date and non-zero numerator and denominator")
+            reader.reject(
+                -1,
+                f"events.splits.{key}",
+                event,
+                "unreadable split event: needs a Unix date and non-zero numerator and denominator",
+            )
         else:
             splits[day] = ratio[0] / ratio[1]
     return dividends, splits
@@ -217,8 +240,10 @@ def parse_chart(dataset: DatasetSpec, fetched: Fetched) -> Parsed:
     if not isinstance(timestamps, list):
         raise payload_error(fetched, "timestamp", f"expected a list, got {type(timestamps).__name__}")
     arrays = _arrays(fetched, series, len(timestamps))
-    records = [{"timestamp": stamp, **{name: values[i] for name, values in arrays.items()}}
-               for i, stamp in enumerate(timestamps)]
+    records = [
+        {"timestamp": stamp, **{name: values[i] for name, values in arrays.items()}}
+        for i, stamp in enumerate(timestamps)
+    ]
     reader = RecordReader(dataset, fetched, records, ("timestamp",))
     dividends, splits = _events(reader, series, zone)
     bars: dict[dt.date, tuple[int, dict]] = {}
@@ -234,11 +259,7 @@ def parse_chart(dataset: DatasetSpec, fetched: Fetched) -> Parsed:
         if absent := [name for name in PRICES if record[name] is None]:
             reader.reject(index, "/".join(absent), record, f"incomplete bar: {', '.join(absent)} null, the rest set")
             continue
-        values = {name: parse_decimal(record[name]) for name in (*QUOTE_FIELDS, "adjclose")
-                  if record[name] is not None}
-        if problems := [f"{name}: {value}" for name, value in values.items() if isinstance(value, str)]:
-            reader.reject(index, "/".join(name for name in values if isinstance(values[name], str)), record,
-                          "; ".join(problems))
+        if (values := reader.decimals(index, record, PRICES, ("volume", "adjclose"))) is None:
             continue
         day = dt.datetime.fromtimestamp(stamp, dt.UTC).astimezone(zone).date()
         if not is_business_day(dataset.calendar, day):
@@ -251,17 +272,37 @@ def parse_chart(dataset: DatasetSpec, fetched: Fetched) -> Parsed:
         bars[day] = (stamp, values)
     for day in sorted(bars):
         values = bars[day][1]
-        reader.add(bar_time=daily_bar_time(dataset.instrument, day), open=values["open"], high=values["high"],
-                   low=values["low"], close=values["close"], adj_close=values.get("adjclose"),
-                   volume=values.get("volume"), dividend=dividends.get(day), split_ratio=splits.get(day),
-                   release_time=dataset.estimated_release(day), release_basis="estimated")
+        reader.add(
+            bar_time=daily_bar_time(dataset.instrument, day),
+            open=values["open"],
+            high=values["high"],
+            low=values["low"],
+            close=values["close"],
+            adj_close=values.get("adjclose"),
+            volume=values.get("volume"),
+            dividend=dividends.get(day),
+            split_ratio=splits.get(day),
+            release_time=dataset.estimated_release(day),
+            release_basis="estimated",
+        )
     for kind, events in (("dividends", dividends), ("splits", splits)):
         for day in sorted(set(events) - set(bars)):
-            reader.reject(-1, f"events.{kind}", {"date": day.isoformat(), "value": events[day]},
-                          f"{kind[:-1]} dated {day} has no bar to land on")
+            reader.reject(
+                -1,
+                f"events.{kind}",
+                {"date": day.isoformat(), "value": events[day]},
+                f"{kind[:-1]} dated {day} has no bar to land on",
+            )
     if duplicated or closed:
-        logger.info("%s %s: %d bar(s) on days the %s calendar is closed not stored; %d duplicated day(s) kept once "
-                    "(the later quote)", SOURCE, dataset.id, closed, dataset.calendar, duplicated)
+        logger.info(
+            "%s %s: %d bar(s) on days the %s calendar is closed not stored; %d duplicated day(s) kept once "
+            "(the later quote)",
+            SOURCE,
+            dataset.id,
+            closed,
+            dataset.calendar,
+            duplicated,
+        )
     return reader.parsed()
 
 

@@ -86,7 +86,6 @@ def dagster_storage_url(home: Path | None = None) -> str:
     return database_url(DAGSTER_DATABASE, home)
 
 
-
 def stop_server(home: Path | None = None, timeout: float = 30.0) -> bool:
     """Fast-stop the embedded server of `home` if one runs; True if one was stopped."""
     pid_file = embedded_pgdata(home) / "postmaster.pid"

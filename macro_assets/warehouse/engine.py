@@ -42,19 +42,20 @@ class VintageEngine:
         self._staging = f"{shape.table}_staging"
         self._values = shape.value_columns
         self._partition = [shape.id_column, *shape.key_columns]
-        self._first, self._first_type = first_key(shape), sql_type(shape.key_schema[first_key(shape)])
-        table, ident, first = shape.table, shape.id_column, self._first
+        self._first = first_key(shape)
+        table, ident, first, kind = shape.table, shape.id_column, self._first, sql_type(shape.key_schema[self._first])
         # Constant bounds on the id and the first key let TimescaleDB exclude chunks at plan time (and let a plain
         # table use its primary key) instead of joining, and decompressing, every chunk of the table.
         bounded = f"o.{ident} = ANY(%(ids)s) AND o.{first} BETWEEN %(first)s AND %(last)s"
         self._overlap_sql = f"""
             SELECT EXISTS (
                 SELECT 1 FROM {table} o
-                JOIN unnest(%(ids)s::text[], %(los)s::{self._first_type}[], %(his)s::{self._first_type}[]) AS b(id, lo, hi)
+                JOIN unnest(%(ids)s::text[], %(los)s::{kind}[], %(his)s::{kind}[]) AS b(id, lo, hi)
                   ON o.{ident} = b.id AND o.{first} BETWEEN b.lo AND b.hi
                 WHERE {bounded})"""
         same_vintage = " AND ".join(f"o.{c} = s.{c}" for c in shape.vintage_key)
         differing = ", ".join(f"CASE WHEN o.{v} IS DISTINCT FROM s.{v} THEN '{v}' END" for v in self._values)
+        stored_values, staged_values = joined(self._values, "o."), joined(self._values, "s.")
         # A staged row whose vintage is already stored is either unchanged or a conflict; removing it from the
         # staging table before the merge keeps a conflicting row from becoming the predecessor of later ones.
         self._settle_sql = f"""
@@ -62,7 +63,7 @@ class VintageEngine:
                 DELETE FROM {self._staging} s USING {table} o
                 WHERE {same_vintage} AND {bounded}
                 RETURNING {joined(self._columns, "s.")},
-                          ROW({joined(self._values, "o.")}) IS DISTINCT FROM ROW({joined(self._values, "s.")}) AS conflict,
+                          ROW({stored_values}) IS DISTINCT FROM ROW({staged_values}) AS conflict,
                           concat_ws(',', {differing}) AS differing
             )
             SELECT {joined(self._columns)}, differing FROM settled WHERE conflict"""
@@ -91,8 +92,9 @@ class VintageEngine:
     def write(self, cursor, table: pl.DataFrame) -> tuple[AppendResult, list[QuarantineRecord]]:
         """Append a frame typed by frames.normalize_for_write; return the result and the conflicts to quarantine."""
         table, conflicting = frames.split_conflicting_duplicates(self.shape, table)
-        records = self._records(conflicting.to_dicts(), frames.differing_columns(self.shape, conflicting),
-                                lambda row: IN_BATCH_CONFLICT)
+        records = self._records(
+            conflicting.to_dicts(), frames.differing_columns(self.shape, conflicting), lambda row: IN_BATCH_CONFLICT
+        )
         if table.is_empty():
             return AppendResult(0, 0, conflicting.height), records
         self._lock(cursor, table)
@@ -107,8 +109,10 @@ class VintageEngine:
         # Writers of one dataset take turns: the check of what is stored and the insert see the same state, so two
         # concurrent writers of one partition never both add a vintage. Sorted, so two writers never deadlock.
         ids = sorted(table[self.shape.id_column].unique())
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s || ':' || id)) FROM unnest(%s::text[]) AS id",
-                       (self.shape.table, ids))
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s || ':' || id)) FROM unnest(%s::text[]) AS id",
+            (self.shape.table, ids),
+        )
 
     def _bounds(self, table: pl.DataFrame) -> dict:
         column = table[self._first]
@@ -117,8 +121,15 @@ class VintageEngine:
     def _stores_nothing_for(self, cursor, table: pl.DataFrame) -> bool:
         ident = self.shape.id_column
         per_id = table.group_by(ident).agg(lo=pl.col(self._first).min(), hi=pl.col(self._first).max())
-        cursor.execute(self._overlap_sql, {**self._bounds(table), "ids": per_id[ident].to_list(),
-                                           "los": per_id["lo"].to_list(), "his": per_id["hi"].to_list()})
+        cursor.execute(
+            self._overlap_sql,
+            {
+                **self._bounds(table),
+                "ids": per_id[ident].to_list(),
+                "los": per_id["lo"].to_list(),
+                "his": per_id["hi"].to_list(),
+            },
+        )
         return not cursor.fetchone()[0]
 
     def _copy_new(self, cursor, table: pl.DataFrame) -> AppendResult:
@@ -128,8 +139,10 @@ class VintageEngine:
         return AppendResult(added=kept.height, unchanged=table.height - kept.height)
 
     def _merge_through_staging(self, cursor, table: pl.DataFrame) -> tuple[AppendResult, list[QuarantineRecord]]:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {self._staging}"
-                       f" (LIKE {self.shape.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {self._staging}"
+            f" (LIKE {self.shape.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
         cursor.execute(f"TRUNCATE {self._staging}")
         self._copy_in(cursor, self._staging, table)
         bounds = self._bounds(table)
@@ -139,23 +152,33 @@ class VintageEngine:
         # changes the values known at its release time.
         cursor.execute(self._merge_sql, bounds)
         added = cursor.rowcount
-        records = self._records(conflicts, [row["differing"] for row in conflicts], lambda row: (
-            f"conflicts with the stored vintage released at {row['release_time'].isoformat()}"))
+        records = self._records(
+            conflicts,
+            [row["differing"] for row in conflicts],
+            lambda row: f"conflicts with the stored vintage released at {row['release_time'].isoformat()}",
+        )
         return AppendResult(added, table.height - added - len(conflicts), len(conflicts)), records
 
     def _copy_in(self, cursor, target: str, table: pl.DataFrame) -> None:
-        cursor.copy_expert(f"COPY {target} ({joined(self._columns)}) FROM STDIN WITH (FORMAT csv)",
-                           _CsvStream(table.select(self._columns)), size=65536)
+        cursor.copy_expert(
+            f"COPY {target} ({joined(self._columns)}) FROM STDIN WITH (FORMAT csv)",
+            _CsvStream(table.select(self._columns)),
+            size=65536,
+        )
 
     def _records(self, rows: list[dict], fields: list[str], reason) -> list[QuarantineRecord]:
         shape = self.shape
         shown = [*shape.key_columns, "release_time", *shape.value_columns]
         return [
             QuarantineRecord(
-                source=row[shape.id_column].partition(".")[0], dataset_id=row[shape.id_column],
-                payload_sha256=row["payload_sha256"], record_index=-1, field=field,
+                source=row[shape.id_column].partition(".")[0],
+                dataset_id=row[shape.id_column],
+                payload_sha256=row["payload_sha256"],
+                record_index=-1,
+                field=field,
                 raw_record=json.dumps({c: row[c] for c in shown}, default=_iso),
-                reason=f"{', '.join(_iso(row[k]) for k in shape.key_columns)}: {reason(row)}")
+                reason=f"{', '.join(_iso(row[k]) for k in shape.key_columns)}: {reason(row)}",
+            )
             for row, field in zip(rows, fields, strict=True)
         ]
 
@@ -188,8 +211,22 @@ class _CsvStream:
 
 
 def insert_payloads(cursor, payloads: Iterable[PayloadRecord]) -> None:
-    rows = [(p.object_key, p.payload_sha256, p.source, p.dataset_id, p.request, p.http_status, p.bytes,
-             p.window_start, p.window_end, p.fetched_at, p.refused) for p in payloads]
+    rows = [
+        (
+            p.object_key,
+            p.payload_sha256,
+            p.source,
+            p.dataset_id,
+            p.request,
+            p.http_status,
+            p.bytes,
+            p.window_start,
+            p.window_end,
+            p.fetched_at,
+            p.refused,
+        )
+        for p in payloads
+    ]
     if rows:
         cursor.execute(
             "INSERT INTO payloads (object_key, payload_sha256, source, dataset_id, request, http_status, bytes,"
@@ -202,8 +239,9 @@ def insert_payloads(cursor, payloads: Iterable[PayloadRecord]) -> None:
 
 
 def insert_quarantine(cursor, records: Iterable[QuarantineRecord]) -> None:
-    rows = [(r.source, r.dataset_id, r.payload_sha256, r.record_index, r.field, r.raw_record, r.reason)
-            for r in records]
+    rows = [
+        (r.source, r.dataset_id, r.payload_sha256, r.record_index, r.field, r.raw_record, r.reason) for r in records
+    ]
     if rows:
         cursor.execute(
             "INSERT INTO quarantine (source, dataset_id, payload_sha256, record_index, field, raw_record, reason)"

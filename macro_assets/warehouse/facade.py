@@ -51,14 +51,16 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
-def connect(url: str | None = None, *, migrate: bool = True,
-            known_ids: Callable[[], Iterable[str]] | None = None) -> Warehouse:
+def connect(
+    url: str | None = None, *, migrate: bool = True, known_ids: Callable[[], Iterable[str]] | None = None
+) -> Warehouse:
     """Open the warehouse at `url` (see resolve_url); `migrate` applies pending migrations and brings the tables
     to their TimescaleDB layout when the server can run it. `known_ids` lists the ids that read empty instead of
     raising UnknownDataset before anything is stored for them (the catalog's); it is called once, when needed."""
     # Every session in UTC: COPY prints instants with a +00 offset whatever the server's default time zone.
-    engine = sa.create_engine(resolve_url(url), pool_pre_ping=True, pool_size=2, max_overflow=4,
-                              connect_args={"options": "-c TimeZone=UTC"})
+    engine = sa.create_engine(
+        resolve_url(url), pool_pre_ping=True, pool_size=2, max_overflow=4, connect_args={"options": "-c TimeZone=UTC"}
+    )
     if migrate:
         apply_migrations(engine)
     on_timescale = timescale.prepare(engine, list(SHAPES.values()), convert=migrate)

@@ -65,8 +65,9 @@ def _raise_for_first_bad_column(shape: Shape, frame: pl.DataFrame, casts: dict[s
         try:
             frame.select(expression)
         except pl.exceptions.PolarsError as exc:
-            raise FrameError(f"append to {shape.name}: column {name!r} cannot be read as "
-                             f"{shape.write_schema[name]} ({exc})") from None
+            raise FrameError(
+                f"append to {shape.name}: column {name!r} cannot be read as {shape.write_schema[name]} ({exc})"
+            ) from None
 
 
 def _check_values(shape: Shape, table: pl.DataFrame) -> None:
@@ -75,14 +76,16 @@ def _check_values(shape: Shape, table: pl.DataFrame) -> None:
             raise FrameError(f"append to {shape.name}: column {column!r} has empty values")
     bad_basis = set(table["release_basis"].unique()) - set(RELEASE_BASES)
     if bad_basis:
-        raise FrameError(f"append to {shape.name}: column 'release_basis' has {sorted(bad_basis)}; "
-                         f"expected one of {RELEASE_BASES}")
+        raise FrameError(
+            f"append to {shape.name}: column 'release_basis' has {sorted(bad_basis)}; expected one of {RELEASE_BASES}"
+        )
     numbers = [c for c, dtype in shape.value_schema.items() if dtype == pl.Float64]
     finite = table.select(pl.col(numbers).is_finite().all()).row(0, named=True) if numbers else {}
     for column, ok in finite.items():
         if ok is False:
-            raise FrameError(f"append to {shape.name}: column {column!r} has a non-finite number "
-                             "(quarantine it before writing)")
+            raise FrameError(
+                f"append to {shape.name}: column {column!r} has a non-finite number (quarantine it before writing)"
+            )
 
 
 def frame_sha256(table: pl.DataFrame) -> str:

@@ -23,7 +23,9 @@ RETIRED_DIGESTS = {
 
 def migration_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     if not sql_dir.is_dir():
-        raise MigrationError(f"warehouse migrations: directory {sql_dir} not found (install the project with `pip install -e .`)")
+        raise MigrationError(
+            f"warehouse migrations: directory {sql_dir} not found (install the project with `pip install -e .`)"
+        )
     files = sorted(sql_dir.glob("[0-9][0-9][0-9]_*.sql"))
     if not files:
         raise MigrationError(f"warehouse migrations: no NNN_*.sql files in {sql_dir}")
@@ -39,17 +41,20 @@ def apply_migrations(engine: sa.Engine, sql_dir: Path = SQL_DIR) -> list[str]:
     applied_now = []
     with engine.begin() as connection:
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        connection.execute(sa.text(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        ))
+        connection.execute(
+            sa.text(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+        )
         recorded = dict(connection.execute(sa.text("SELECT name, sha256 FROM schema_migrations")).all())
         for path in migration_files(sql_dir):
             current = digest(path)
             if path.name in recorded:
                 if recorded[path.name] not in {current, *RETIRED_DIGESTS.get(path.name, ())}:
                     raise MigrationError(
-                        f"warehouse migrations: {path.name} changed after it was applied; add a new numbered file instead"
+                        f"warehouse migrations: {path.name} changed after it was applied;"
+                        " add a new numbered file instead"
                     )
                 continue
             try:

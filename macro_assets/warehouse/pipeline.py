@@ -23,8 +23,14 @@ class Pipeline:
         self._db = db
         self._engines = {name: VintageEngine(shape) for name, shape in SHAPES.items()}
 
-    def append(self, shape: str | Shape, frame: pd.DataFrame | pl.DataFrame, *,
-               payloads: Iterable[PayloadRecord] = (), quarantine: Iterable[QuarantineRecord] = ()) -> AppendResult:
+    def append(
+        self,
+        shape: str | Shape,
+        frame: pd.DataFrame | pl.DataFrame,
+        *,
+        payloads: Iterable[PayloadRecord] = (),
+        quarantine: Iterable[QuarantineRecord] = (),
+    ) -> AppendResult:
         """Add the vintages of `frame` that change what is known; one transaction for the rows, the payload
         records and the quarantined records (given ones and conflicts found), so a crash leaves every table as it
         was."""
@@ -42,27 +48,33 @@ class Pipeline:
     def fetch_coverage(self, dataset_id: str, before: dt.datetime) -> list[tuple[dt.date, dt.date]]:
         """Windows of the payloads of a dataset fetched strictly before `before` whose rows were offered."""
         with self._db.cursor() as cursor:
-            cursor.execute("SELECT DISTINCT window_start, window_end FROM payloads"
-                           " WHERE dataset_id = %s AND fetched_at < %s AND refused IS NULL ORDER BY 1, 2",
-                           (dataset_id, before))
+            cursor.execute(
+                "SELECT DISTINCT window_start, window_end FROM payloads"
+                " WHERE dataset_id = %s AND fetched_at < %s AND refused IS NULL ORDER BY 1, 2",
+                (dataset_id, before),
+            )
             return [(start, end) for start, end in cursor.fetchall()]
 
     def payloads(self, dataset_id: str) -> pd.DataFrame:
-        return self._frame("SELECT * FROM payloads WHERE dataset_id = %s ORDER BY fetched_at, object_key",
-                           (dataset_id,))
+        return self._frame(
+            "SELECT * FROM payloads WHERE dataset_id = %s ORDER BY fetched_at, object_key", (dataset_id,)
+        )
 
     def quarantined(self, dataset_id: str | None = None) -> pd.DataFrame:
         where = " WHERE dataset_id = %s" if dataset_id else ""
-        return self._frame(f"SELECT * FROM quarantine{where} ORDER BY quarantined_at, dataset_id, record_index",
-                           (dataset_id,) if dataset_id else ())
+        return self._frame(
+            f"SELECT * FROM quarantine{where} ORDER BY quarantined_at, dataset_id, record_index",
+            (dataset_id,) if dataset_id else (),
+        )
 
     def counts(self) -> dict:
         """Rows and distinct ids per vintage table, payload records and quarantined records."""
         counts = {}
         with self._db.cursor() as cursor:
             for shape in SHAPES.values():
-                cursor.execute(f"SELECT count(*), (SELECT count(*) FROM ({distinct_ids_sql(shape)}) ids)"
-                               f" FROM {shape.table}")
+                cursor.execute(
+                    f"SELECT count(*), (SELECT count(*) FROM ({distinct_ids_sql(shape)}) ids) FROM {shape.table}"
+                )
                 rows, ids = cursor.fetchone()
                 counts[shape.table] = {"rows": rows, "ids": ids}
             cursor.execute("SELECT (SELECT count(*) FROM payloads), (SELECT count(*) FROM quarantine)")

@@ -37,8 +37,9 @@ class Reader:
         self._stored: set[str] = set()  # ids seen stored: the tables are append-only, so they stay stored
         self._columns = frames.read_columns(shape)
         self._schema = frames.read_schema(shape)
-        self._csv_types = pacsv.ConvertOptions(column_types=dict(zip(self._schema.names, self._schema.types,
-                                                                     strict=True)))
+        self._csv_types = pacsv.ConvertOptions(
+            column_types=dict(zip(self._schema.names, self._schema.types, strict=True))
+        )
         table, ident, first = shape.table, shape.id_column, first_key(shape)
         keys, values = shape.key_columns, shape.value_columns
         columns = joined(self._columns)
@@ -50,33 +51,50 @@ class Reader:
             # ORDER BY is never flattened, so rows come out id by id, each in its scan's order, and nothing is
             # sorted. Sorting every vintage (what one DISTINCT ON over all the ids is planned as) was most of
             # the time of a read.
-            return (f"SELECT {columns} FROM unnest(%(ids)s::text[]) AS wanted(id), LATERAL ({inner}) rows"
-                    + (f" WHERE {outer_filter}" if outer_filter else ""))
+            return f"SELECT {columns} FROM unnest(%(ids)s::text[]) AS wanted(id), LATERAL ({inner}) rows" + (
+                f" WHERE {outer_filter}" if outer_filter else ""
+            )
 
         # The newest vintage of each key comes first in a backward scan, so DISTINCT ON keeps it without a sort;
         # rows arrive newest first, last id first, and are turned round on the client.
         self._as_of_sql = per_id(
             f"SELECT DISTINCT ON ({joined(keys)}) {columns} FROM {table} WHERE {window}"
-            f" ORDER BY {joined(f'{k} DESC' for k in keys)}, release_time DESC", published)
+            f" ORDER BY {joined(f'{k} DESC' for k in keys)}, release_time DESC",
+            published,
+        )
         self._first_release_sql = per_id(
             f"SELECT DISTINCT ON ({joined(keys)}) {columns} FROM {table} WHERE {window} AND {published}"
-            f" ORDER BY {joined(keys)}, release_time")
+            f" ORDER BY {joined(keys)}, release_time"
+        )
         self._vintages_sql = per_id(
-            f"SELECT {columns} FROM {table} WHERE {window} ORDER BY {joined(keys)}, release_time")
+            f"SELECT {columns} FROM {table} WHERE {window} ORDER BY {joined(keys)}, release_time"
+        )
         distinct_keys = keys[0] if len(keys) == 1 else f"ROW({joined(keys)})"
         self._info_sql = (
             f"SELECT min({first}), max({first}), count(DISTINCT {distinct_keys}), count(*),"
             f" count(*) FILTER (WHERE NOT {published}), min(release_time), max(release_time)"
-            f" FROM {table} WHERE {ident} = %(id)s")
-        self._vintage_dates_sql = (f"SELECT DISTINCT release_time FROM {table}"
-                                   f" WHERE {ident} = %(id)s AND release_time <= %(instant)s ORDER BY 1")
+            f" FROM {table} WHERE {ident} = %(id)s"
+        )
+        self._vintage_dates_sql = (
+            f"SELECT DISTINCT release_time FROM {table}"
+            f" WHERE {ident} = %(id)s AND release_time <= %(instant)s ORDER BY 1"
+        )
         self._list_sql = distinct_ids_sql(shape)
-        self._stored_sql = (f"SELECT wanted FROM unnest(%(ids)s::text[]) AS wanted"
-                            f" WHERE EXISTS (SELECT 1 FROM {table} WHERE {ident} = wanted)")
+        self._stored_sql = (
+            f"SELECT wanted FROM unnest(%(ids)s::text[]) AS wanted"
+            f" WHERE EXISTS (SELECT 1 FROM {table} WHERE {ident} = wanted)"
+        )
 
     # ------------------------------------------------------------------------------------------ the verbs
-    def as_of(self, ids: Ids, as_of: Moment | None = None, start: Moment | None = None, end: Moment | None = None,
-              *, output: str = "pandas") -> Frame:
+    def as_of(
+        self,
+        ids: Ids,
+        as_of: Moment | None = None,
+        start: Moment | None = None,
+        end: Moment | None = None,
+        *,
+        output: str = "pandas",
+    ) -> Frame:
         """For each key in [start, end], the latest vintage released at or before `as_of` (now by default).
 
         Keys not yet released at that instant are absent, and so are keys whose latest vintage then was a
@@ -84,21 +102,36 @@ class Reader:
         """
         return frames.to_output(self._as_of(ids, as_of, start, end, output), output)
 
-    def latest(self, ids: Ids, start: Moment | None = None, end: Moment | None = None, *,
-               output: str = "pandas") -> Frame:
+    def latest(
+        self, ids: Ids, start: Moment | None = None, end: Moment | None = None, *, output: str = "pandas"
+    ) -> Frame:
         """The newest vintage of every key released by now: what the source says today."""
         return self.as_of(ids, None, start, end, output=output)
 
-    def first_release(self, ids: Ids, start: Moment | None = None, end: Moment | None = None,
-                      as_of: Moment | None = None, *, output: str = "pandas") -> Frame:
+    def first_release(
+        self,
+        ids: Ids,
+        start: Moment | None = None,
+        end: Moment | None = None,
+        as_of: Moment | None = None,
+        *,
+        output: str = "pandas",
+    ) -> Frame:
         """The first published (non-null) vintage of every key among those released by `as_of`: what a real-time
         observer saw at release."""
         frames.check_output(output)
         params = self._params(ids, start, end, as_of)
         return frames.to_output(self._read(self._first_release_sql, params), output)
 
-    def vintages(self, ids: Ids, start: Moment | None = None, end: Moment | None = None,
-                 as_of: Moment | None = None, *, output: str = "pandas") -> Frame:
+    def vintages(
+        self,
+        ids: Ids,
+        start: Moment | None = None,
+        end: Moment | None = None,
+        as_of: Moment | None = None,
+        *,
+        output: str = "pandas",
+    ) -> Frame:
         """Every stored vintage released by `as_of`, withdrawals included (as nulls), by key then release time."""
         frames.check_output(output)
         params = self._params(ids, start, end, as_of)
@@ -118,9 +151,17 @@ class Reader:
         with self._db.cursor() as cursor:
             cursor.execute(self._info_sql, {"id": id})
             start, end, keys, vintages, withdrawals, first_release, last_release = cursor.fetchone()
-        return {"id": id, "shape": self.shape.name, "start": _utc(start), "end": _utc(end), "keys": keys,
-                "vintages": vintages, "withdrawals": withdrawals, "first_release_time": _utc(first_release),
-                "last_release_time": _utc(last_release)}
+        return {
+            "id": id,
+            "shape": self.shape.name,
+            "start": _utc(start),
+            "end": _utc(end),
+            "keys": keys,
+            "vintages": vintages,
+            "withdrawals": withdrawals,
+            "first_release_time": _utc(first_release),
+            "last_release_time": _utc(last_release),
+        }
 
     def list(self) -> list[str]:
         """Every id stored in this shape's table, sorted."""
@@ -134,8 +175,7 @@ class Reader:
         return [i for i in self.list() if needle in i.casefold()]
 
     # ------------------------------------------------------------------------------------------- internals
-    def _as_of(self, ids: Ids, as_of: Moment | None, start: Moment | None, end: Moment | None,
-               output: str) -> pa.Table:
+    def _as_of(self, ids: Ids, as_of: Moment | None, start: Moment | None, end: Moment | None, output: str) -> pa.Table:
         frames.check_output(output)
         params = self._params(ids, start, end, as_of)
         params["ids"] = params["ids"][::-1]
@@ -174,8 +214,10 @@ class Reader:
             self._stored.update(row[0] for row in cursor.fetchall())
         missing = [i for i in unknown if i not in self._stored]
         if missing:
-            raise UnknownDataset(f"unknown {self.shape.name} dataset(s) {', '.join(map(repr, missing))}: "
-                                 "not known to this warehouse and never stored")
+            raise UnknownDataset(
+                f"unknown {self.shape.name} dataset(s) {', '.join(map(repr, missing))}: "
+                "not known to this warehouse and never stored"
+            )
 
     def _read(self, query: str, params: dict, reverse: bool = False) -> pa.Table:
         """The rows of `query`, typed, in the query's order (or its reverse)."""
@@ -189,8 +231,9 @@ class Reader:
         buffer.seek(0)
         # Arrow parses the timestamps with their UTC offsets while reading: a third of the time of a read through
         # polars and a second pass over release_time.
-        table = pacsv.read_csv(buffer, read_options=pacsv.ReadOptions(column_names=self._columns),
-                               convert_options=self._csv_types)
+        table = pacsv.read_csv(
+            buffer, read_options=pacsv.ReadOptions(column_names=self._columns), convert_options=self._csv_types
+        )
         return table.take(np.arange(table.num_rows - 1, -1, -1)) if reverse else table
 
 
@@ -204,8 +247,7 @@ class ObservationsReader(Reader):
     def __init__(self, db: Database):
         super().__init__(db, OBSERVATIONS)
 
-    def revisions(self, id: str, obs_date: Moment, as_of: Moment | None = None, *,
-                  output: str = "pandas") -> Frame:
+    def revisions(self, id: str, obs_date: Moment, as_of: Moment | None = None, *, output: str = "pandas") -> Frame:
         """Every vintage of one observation released by `as_of`, oldest first; a withdrawal shows as null."""
         day = parse_date(obs_date, field="obs_date")
         if day is None:
@@ -219,10 +261,19 @@ class CurvesReader(Reader):
     def __init__(self, db: Database):
         super().__init__(db, CURVE_POINTS)
         self._maturity_schema = self._schema.append(pa.field("days_to_maturity", pa.int64())).append(
-            pa.field("business_days_to_maturity", pa.int64()))
+            pa.field("business_days_to_maturity", pa.int64())
+        )
 
-    def as_of(self, ids: Ids, as_of: Moment | None = None, start: Moment | None = None, end: Moment | None = None,
-              *, holidays: Iterable[dt.date] | None = None, output: str = "pandas") -> Frame:
+    def as_of(
+        self,
+        ids: Ids,
+        as_of: Moment | None = None,
+        start: Moment | None = None,
+        end: Moment | None = None,
+        *,
+        holidays: Iterable[dt.date] | None = None,
+        output: str = "pandas",
+    ) -> Frame:
         """The curve points known at `as_of`, plus days_to_maturity (calendar days from curve_date to
         maturity_date), business_days_to_maturity (weekdays in [curve_date, maturity_date) that are not in
         `holidays`) and tenor_years (the stored tenor when set, else days_to_maturity / 365.25)."""
@@ -230,8 +281,9 @@ class CurvesReader(Reader):
         curve = table["curve_date"].to_numpy().astype("datetime64[D]")
         # busday_count takes no missing dates: a point without a maturity counts zero days, then becomes null.
         matures = table["maturity_date"].fill_null(table["curve_date"]).to_numpy().astype("datetime64[D]")
-        offdays = np.array([np.datetime64(parse_date(d, field="holidays"), "D") for d in holidays or ()],
-                           dtype="datetime64[D]")
+        offdays = np.array(
+            [np.datetime64(parse_date(d, field="holidays"), "D") for d in holidays or ()], dtype="datetime64[D]"
+        )
         business = pl.Series(np.busday_count(curve, matures, holidays=offdays), dtype=pl.Int64)
         table = table.with_columns(
             days_to_maturity=(pl.col("maturity_date") - pl.col("curve_date")).dt.total_days(),
@@ -249,8 +301,16 @@ class BarsReader(Reader):
     def __init__(self, db: Database):
         super().__init__(db, BARS)
 
-    def as_of(self, ids: Ids, as_of: Moment | None = None, start: Moment | None = None, end: Moment | None = None,
-              *, resample: str | None = None, output: str = "pandas") -> Frame:
+    def as_of(
+        self,
+        ids: Ids,
+        as_of: Moment | None = None,
+        start: Moment | None = None,
+        end: Moment | None = None,
+        *,
+        resample: str | None = None,
+        output: str = "pandas",
+    ) -> Frame:
         """The bars known at `as_of`; `resample` ("5m", "1h", "1d": minutes, hours, UTC days) aggregates them at
         read time: open first, high max, low min, close and adj_close last, volume and dividend summed,
         split_ratio multiplied, release_time the latest of the bars it was built from."""
@@ -276,7 +336,8 @@ def _bar_bound(value: Moment | None, field: str, *, end_of_day: bool) -> dt.date
     if value is None:
         return None
     whole_day = (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
-        isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()))
+        isinstance(value, str) and _ISO_DATE.fullmatch(value.strip())
+    )
     instant = parse_instant(value, field=field)
     if whole_day and end_of_day:
         return instant + dt.timedelta(days=1, microseconds=-1)
@@ -292,9 +353,17 @@ def _sum_or_null(column: str, how: str = "sum") -> pl.Expr:
 def _resample(bars: pl.DataFrame, every: str) -> pl.DataFrame:
     ident = BARS.id_column
     grouped = bars.sort(ident, "bar_time").group_by_dynamic(
-        "bar_time", every=every, group_by=ident, closed="left", label="left")
+        "bar_time", every=every, group_by=ident, closed="left", label="left"
+    )
     return grouped.agg(
-        pl.col("open").first(), pl.col("high").max(), pl.col("low").min(), pl.col("close").last(),
-        pl.col("adj_close").last(), _sum_or_null("volume"), _sum_or_null("dividend"),
-        _sum_or_null("split_ratio", "product"), pl.col("release_time").max(), pl.col("release_basis").last(),
+        pl.col("open").first(),
+        pl.col("high").max(),
+        pl.col("low").min(),
+        pl.col("close").last(),
+        pl.col("adj_close").last(),
+        _sum_or_null("volume"),
+        _sum_or_null("dividend"),
+        _sum_or_null("split_ratio", "product"),
+        pl.col("release_time").max(),
+        pl.col("release_basis").last(),
     ).select(frames.read_columns(BARS))

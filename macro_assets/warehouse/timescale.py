@@ -63,8 +63,10 @@ def usable(installed: bool, preload_libraries: str | None, disable_load: str | N
 
 
 def statement_guard_sql(table: str) -> str:
-    return (f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table}"
-            f" FOR EACH STATEMENT EXECUTE FUNCTION vintages_are_append_only('{table}')")
+    return (
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table}"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION vintages_are_append_only('{table}')"
+    )
 
 
 def compression_sql(shape: Shape) -> list[str]:
@@ -177,7 +179,8 @@ def _catalog_state(cursor, shape: Shape) -> dict:
         " LEFT JOIN timescaledb_information.dimensions d ON d.hypertable_schema = h.hypertable_schema"
         "  AND d.hypertable_name = h.hypertable_name AND d.column_name = %s"
         " WHERE h.hypertable_schema = current_schema() AND h.hypertable_name = %s",
-        (first_key(shape), shape.table))
+        (first_key(shape), shape.table),
+    )
     row = cursor.fetchone()
     if row is None:
         return {"hypertable": False, "compressed": False, "chunk_interval": None}

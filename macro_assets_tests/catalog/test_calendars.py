@@ -24,7 +24,8 @@ def test_colombian_holidays_include_the_monday_shifted_ones():
     assert dt.date(2024, 3, 25) in closed and dt.date(2024, 3, 19) not in closed
     assert {dt.date(2024, 3, 28), dt.date(2024, 3, 29)} <= closed
     assert calendars.business_days("CO", dt.date(2024, 3, 18), dt.date(2024, 3, 29)) == days(
-        (3, 18), (3, 19), (3, 20), (3, 21), (3, 22), (3, 26), (3, 27))
+        (3, 18), (3, 19), (3, 20), (3, 21), (3, 22), (3, 26), (3, 27)
+    )
 
 
 def test_nyse_closes_on_good_friday_and_the_federal_reserve_on_columbus_day():
@@ -37,7 +38,8 @@ def test_nyse_closes_on_good_friday_and_the_federal_reserve_on_columbus_day():
 
 def test_b3_closes_for_carnival():
     assert calendars.business_days("BR", dt.date(2018, 2, 9), dt.date(2018, 2, 16)) == days(
-        (2, 9), (2, 14), (2, 15), (2, 16), year=2018)
+        (2, 9), (2, 14), (2, 15), (2, 16), year=2018
+    )
 
 
 def test_weekends_are_never_business_days_and_an_inverted_range_is_empty():
@@ -55,10 +57,12 @@ def test_an_unknown_calendar_is_a_catalog_error():
 def test_expected_dates_follow_each_datasets_calendar():
     cdi = CATALOG.get("bcb_sgs.12")
     assert cdi.expected_dates(dt.date(2018, 2, 9), dt.date(2018, 2, 16)) == days(
-        (2, 9), (2, 14), (2, 15), (2, 16), year=2018)
+        (2, 9), (2, 14), (2, 15), (2, 16), year=2018
+    )
     treasury = CATALOG.get("fred.DGS10")
     assert treasury.expected_dates(dt.date(2018, 7, 2), dt.date(2018, 7, 6)) == days(
-        (7, 2), (7, 3), (7, 5), (7, 6), year=2018)  # 4 July closed
+        (7, 2), (7, 3), (7, 5), (7, 6), year=2018
+    )  # 4 July closed
     gdp = CATALOG.get("fred.GDP")
     assert gdp.expected_dates(dt.date(2015, 2, 1), dt.date(2015, 12, 31)) == days((4, 1), (7, 1), (10, 1), year=2015)
     ipca = CATALOG.get("bcb_sgs.433")
@@ -72,8 +76,7 @@ def test_weekly_expected_dates_fall_on_the_given_weekday():
     mondays = calendars.expected_dates("weekly", "CO", dt.date(2024, 3, 1), dt.date(2024, 3, 31), weekday=0)
     assert mondays == days((3, 4), (3, 11), (3, 18), (3, 25))
     # The window's own weekday counts; a window too short for the weekday has none.
-    assert calendars.expected_dates("weekly", None, dt.date(2024, 3, 6), dt.date(2024, 3, 6), weekday=2) == days(
-        (3, 6))
+    assert calendars.expected_dates("weekly", None, dt.date(2024, 3, 6), dt.date(2024, 3, 6), weekday=2) == days((3, 6))
     assert calendars.expected_dates("weekly", None, dt.date(2024, 3, 7), dt.date(2024, 3, 12), weekday=2) == []
 
 
@@ -105,13 +108,16 @@ def test_a_daily_frequency_needs_a_calendar():
 
 
 # ------------------------------------------------------------------------------------------ period arithmetic
-@pytest.mark.parametrize("frequency, obs_date, end", [
-    ("monthly", dt.date(2018, 2, 1), dt.date(2018, 2, 28)),
-    ("monthly", dt.date(2020, 2, 1), dt.date(2020, 2, 29)),
-    ("quarterly", dt.date(2018, 10, 1), dt.date(2018, 12, 31)),
-    ("daily", dt.date(2018, 7, 4), dt.date(2018, 7, 4)),
-    ("weekly", dt.date(2024, 3, 26), dt.date(2024, 3, 26)),
-])
+@pytest.mark.parametrize(
+    "frequency, obs_date, end",
+    [
+        ("monthly", dt.date(2018, 2, 1), dt.date(2018, 2, 28)),
+        ("monthly", dt.date(2020, 2, 1), dt.date(2020, 2, 29)),
+        ("quarterly", dt.date(2018, 10, 1), dt.date(2018, 12, 31)),
+        ("daily", dt.date(2018, 7, 4), dt.date(2018, 7, 4)),
+        ("weekly", dt.date(2024, 3, 26), dt.date(2024, 3, 26)),
+    ],
+)
 def test_period_end(frequency, obs_date, end):
     assert calendars.period_end(frequency, obs_date) == end
 

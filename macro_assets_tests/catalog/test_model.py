@@ -51,12 +51,36 @@ datasets:
   plausible_range: [500, 10000]
 """
 OBSERVATION_IDS = {
-    "bcb_sgs.432", "bcb_sgs.12", "bcb_sgs.433", "bcb_sgs.24363", "bcb_sgs.1",
-    "fred.GDP", "fred.CPIAUCSL", "fred.PAYEMS", "fred.UNRATE", "fred.DGS10",
+    "bcb_sgs.432",
+    "bcb_sgs.12",
+    "bcb_sgs.433",
+    "bcb_sgs.24363",
+    "bcb_sgs.1",
+    "fred.GDP",
+    "fred.CPIAUCSL",
+    "fred.PAYEMS",
+    "fred.UNRATE",
+    "fred.DGS10",
 }
 CURVE_IDS = {"tesouro_direto.br_nominal", "tesouro_direto.br_real", "us_treasury.par_nominal", "us_treasury.par_real"}
-BAR_IDS = {"twelvedata.USDCOP_5min"} | {f"yahoo.{symbol}_1d" for symbol in (
-    "USDBRL", "USDCOP", "USDMXN", "DXY", "VIX", "IBOV", "SPX", "BRENT", "WTI", "GOLD", "COFFEE", "EWZ", "TLT")}
+BAR_IDS = {"twelvedata.USDCOP_5min"} | {
+    f"yahoo.{symbol}_1d"
+    for symbol in (
+        "USDBRL",
+        "USDCOP",
+        "USDMXN",
+        "DXY",
+        "VIX",
+        "IBOV",
+        "SPX",
+        "BRENT",
+        "WTI",
+        "GOLD",
+        "COFFEE",
+        "EWZ",
+        "TLT",
+    )
+}
 CATALOG = load_catalog()
 
 
@@ -87,7 +111,12 @@ def test_every_packaged_dataset_loads_with_its_kind():
 def test_partitioning_follows_frequency():
     fred = [spec for spec in CATALOG.datasets.values() if spec.source == "fred"]
     assert {spec.code: spec.partitioning for spec in fred} == {
-        "GDP": "monthly", "CPIAUCSL": "monthly", "PAYEMS": "monthly", "UNRATE": "monthly", "DGS10": "daily"}
+        "GDP": "monthly",
+        "CPIAUCSL": "monthly",
+        "PAYEMS": "monthly",
+        "UNRATE": "monthly",
+        "DGS10": "daily",
+    }
     assert CATALOG.get("twelvedata.USDCOP_5min").partitioning == "daily"  # one session per partition
     assert CATALOG.get("yahoo.SPX_1d").partitioning == "daily"
 
@@ -162,12 +191,17 @@ def test_usdcop_has_sixty_five_minute_bars_over_the_bogota_session():
     # 08:00-12:55 Bogota (UTC-5 all year) = 13:00-17:55 UTC.
     assert len(bars) == 60
     assert bars == [dt.datetime(2024, 3, 26, 13, tzinfo=dt.UTC) + dt.timedelta(minutes=5 * i) for i in range(60)]
-    assert (bars[0], bars[-1]) == (dt.datetime(2024, 3, 26, 13, 0, tzinfo=dt.UTC),
-                                   dt.datetime(2024, 3, 26, 17, 55, tzinfo=dt.UTC))
+    assert (bars[0], bars[-1]) == (
+        dt.datetime(2024, 3, 26, 13, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 3, 26, 17, 55, tzinfo=dt.UTC),
+    )
 
 
-@pytest.mark.parametrize("day", [dt.date(2024, 3, 25), dt.date(2024, 3, 28), dt.date(2024, 3, 23)],
-                         ids=["san-jose-observed", "holy-thursday", "saturday"])
+@pytest.mark.parametrize(
+    "day",
+    [dt.date(2024, 3, 25), dt.date(2024, 3, 28), dt.date(2024, 3, 23)],
+    ids=["san-jose-observed", "holy-thursday", "saturday"],
+)
 def test_usdcop_has_no_bars_when_the_colombian_market_is_closed(day):
     assert CATALOG.get("twelvedata.USDCOP_5min").instrument.bar_times(day, "5min") == []
 
@@ -185,22 +219,42 @@ def entry(frequency: str = "monthly", old: str = "", new: str = "") -> str:
     return ENTRY.format(frequency=frequency).replace(old, new) if old else ENTRY.format(frequency=frequency)
 
 
-@pytest.mark.parametrize("entries, message", [
-    (entry("hourly"), r"dataset fred\.X: field 'frequency' is 'hourly'"),
-    (entry("daily", "calendar: US", "calendar: XX"), r"dataset fred\.X: field 'calendar' must be one of"),
-    (entry(old="[0, 10]", new="[10, 0]"), r"dataset fred\.X: field 'plausible_range' must be \[min, max\]"),
-    (entry(old="[0, 10]", new="zero to ten"), r"dataset fred\.X: field 'plausible_range' must be \[min, max\]"),
-    (entry(old="America/New_York", new="Mars/Olympus"), r"dataset fred\.X: release: field 'timezone' is not a time"),
-    (entry(old='"08:30"', new='"8h30"'), r"dataset fred\.X: release: field 'clock' is '8h30', expected HH:MM"),
-    (entry(old="lag_days: 7", new="lag_days: soon"), r"dataset fred\.X: release: field 'lag_days' must be a whole"),
-    (entry(old='  unit: "%"\n', new=""), r"dataset fred\.X: missing field 'unit'"),
-    (entry("weekly"), r"dataset fred\.X: field 'weekday' is required for a weekly dataset"),
-    (entry("weekly", "calendar: US", "weekday: someday"), r"dataset fred\.X: field 'weekday' is 'someday'"),
-    (entry(old="code: X", new="code: X-1"), r"dataset id 'fred\.X-1' must be '<source>.<code>'"),
-    (entry() * 2, r"dataset fred\.X: duplicate id"),
-    (entry() + "  kind: table\n", r"dataset fred\.X: field 'kind' is 'table'"),
-], ids=["frequency", "calendar", "range-order", "range-type", "timezone", "clock", "lag", "missing-unit",
-        "weekly-without-weekday", "weekday", "id", "duplicate", "kind"])
+@pytest.mark.parametrize(
+    "entries, message",
+    [
+        (entry("hourly"), r"dataset fred\.X: field 'frequency' is 'hourly'"),
+        (entry("daily", "calendar: US", "calendar: XX"), r"dataset fred\.X: field 'calendar' must be one of"),
+        (entry(old="[0, 10]", new="[10, 0]"), r"dataset fred\.X: field 'plausible_range' must be \[min, max\]"),
+        (entry(old="[0, 10]", new="zero to ten"), r"dataset fred\.X: field 'plausible_range' must be \[min, max\]"),
+        (
+            entry(old="America/New_York", new="Mars/Olympus"),
+            r"dataset fred\.X: release: field 'timezone' is not a time",
+        ),
+        (entry(old='"08:30"', new='"8h30"'), r"dataset fred\.X: release: field 'clock' is '8h30', expected HH:MM"),
+        (entry(old="lag_days: 7", new="lag_days: soon"), r"dataset fred\.X: release: field 'lag_days' must be a whole"),
+        (entry(old='  unit: "%"\n', new=""), r"dataset fred\.X: missing field 'unit'"),
+        (entry("weekly"), r"dataset fred\.X: field 'weekday' is required for a weekly dataset"),
+        (entry("weekly", "calendar: US", "weekday: someday"), r"dataset fred\.X: field 'weekday' is 'someday'"),
+        (entry(old="code: X", new="code: X-1"), r"dataset id 'fred\.X-1' must be '<source>.<code>'"),
+        (entry() * 2, r"dataset fred\.X: duplicate id"),
+        (entry() + "  kind: table\n", r"dataset fred\.X: field 'kind' is 'table'"),
+    ],
+    ids=[
+        "frequency",
+        "calendar",
+        "range-order",
+        "range-type",
+        "timezone",
+        "clock",
+        "lag",
+        "missing-unit",
+        "weekly-without-weekday",
+        "weekday",
+        "id",
+        "duplicate",
+        "kind",
+    ],
+)
 def test_catalog_errors_name_the_dataset_and_the_field(entries, message):
     with pytest.raises(CatalogError, match=message):
         one_source(entries)
@@ -208,15 +262,22 @@ def test_catalog_errors_name_the_dataset_and_the_field(entries, message):
 
 def bars_file(**fields: str) -> str:
     """BARS_FILE with the given fields of its dataset entry set to other values."""
-    return "\n".join(f"  {key}: {fields[key]}" if line.startswith("  ") and (key := line.strip().partition(":")[0])
-                     in fields else line for line in BARS_FILE.splitlines())
+    return "\n".join(
+        f"  {key}: {fields[key]}"
+        if line.startswith("  ") and (key := line.strip().partition(":")[0]) in fields
+        else line
+        for line in BARS_FILE.splitlines()
+    )
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"instrument": "EURUSD"}, r"dataset twelvedata\.USDCOP_5min: field 'instrument' is 'EURUSD', not in the"),
-    ({"interval": "7min"}, r"dataset twelvedata\.USDCOP_5min: field 'interval' is '7min'"),
-    ({"frequency": "daily"}, r"dataset twelvedata\.USDCOP_5min: field 'frequency' must be 'intraday' exactly"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"instrument": "EURUSD"}, r"dataset twelvedata\.USDCOP_5min: field 'instrument' is 'EURUSD', not in the"),
+        ({"interval": "7min"}, r"dataset twelvedata\.USDCOP_5min: field 'interval' is '7min'"),
+        ({"frequency": "daily"}, r"dataset twelvedata\.USDCOP_5min: field 'frequency' must be 'intraday' exactly"),
+    ],
+)
 def test_bar_dataset_errors_name_the_dataset_and_the_field(fields, message):
     assert bars_file(**fields) != BARS_FILE
     with pytest.raises(CatalogError, match=message):
@@ -239,8 +300,6 @@ def test_an_instrument_error_names_the_instrument_and_the_field():
         parse_catalog({"twelvedata.yaml": BARS_FILE}, INSTRUMENTS.replace('"08:00"', '"8am"'))
 
 
-@pytest.mark.xfail(strict=True, reason="macro_assets/catalog/loader.py: a dataset's errors do not name the file "
-                                       "it is in (see the report of the test port)")
 def test_a_bad_field_in_a_source_file_names_the_file_the_dataset_and_the_field():
     with pytest.raises(CatalogError, match=r"fred\.yaml.*dataset fred\.X: field 'frequency'"):
         one_source(entry("hourly"))

@@ -54,8 +54,15 @@ def test_redaction_filter_is_installed_once_however_many_clients(sleep: Recordin
 
 def test_the_filter_redacts_a_record_whose_arguments_carry_the_key() -> None:
     install_log_redaction()
-    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: GET %s", (
-        f"https://api.stlouisfed.org/fred/series/observations?series_id=GDP&api_key={API_KEY}",), None)
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        "HTTP Request: GET %s",
+        (f"https://api.stlouisfed.org/fred/series/observations?series_id=GDP&api_key={API_KEY}",),
+        None,
+    )
 
     for log_filter in logging.getLogger("httpx").filters:
         log_filter.filter(record)

@@ -19,8 +19,12 @@ WINDOW_2015_2018 = {"formato": "json", "dataInicial": "01/01/2015", "dataFinal":
 SGS_WINDOW_PARAMS = {"start": "dataInicial", "end": "dataFinal", "format": "%d/%m/%Y"}
 
 
-def write_recordings(root: Path, exchanges: list[tuple[dict[str, str], str, bytes]],
-                     window_params: dict[str, str] | None = None, code: str = "432") -> None:
+def write_recordings(
+    root: Path,
+    exchanges: list[tuple[dict[str, str], str, bytes]],
+    window_params: dict[str, str] | None = None,
+    code: str = "432",
+) -> None:
     """One bcb_sgs manifest for series `code` with an exchange per (params, captured_at, body)."""
     manifest_dir = root / "bcb_sgs" / code
     manifest_dir.mkdir(parents=True)
@@ -184,8 +188,7 @@ class CountingReplayTransport(ReplayTransport):
 
 def test_unrecorded_window_raises_at_once_listing_recorded_windows(tmp_path: Path, sleep: RecordingSleep) -> None:
     windows = [
-        {"formato": "json", "dataInicial": f"01/01/{year}", "dataFinal": f"31/12/{year}"}
-        for year in range(2010, 2017)
+        {"formato": "json", "dataInicial": f"01/01/{year}", "dataFinal": f"31/12/{year}"} for year in range(2010, 2017)
     ]
     write_recordings(tmp_path, [(window, "2019-01-07T12:00:00Z", b"[]") for window in windows])
     transport = CountingReplayTransport(tmp_path)
@@ -235,3 +238,10 @@ def test_a_malformed_manifest_names_its_file_and_exchange(tmp_path: Path) -> Non
     with httpx.Client(transport=ReplayTransport(tmp_path)) as plain_client:
         with pytest.raises(ValueError, match=r"bcb_sgs/432/manifest.json: exchange #0 is malformed"):
             plain_client.get(sgs(), params=WINDOW_2015_2018)
+
+
+def test_there_is_one_recording_not_found_error() -> None:
+    from macro_assets.http import client
+
+    assert not hasattr(client, "RecordingNotFound")
+    assert issubclass(RecordingNotFound, client.SourceHTTPError)

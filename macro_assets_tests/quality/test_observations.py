@@ -20,8 +20,13 @@ CDI = CATALOG.get("bcb_sgs.12")  # daily on B3's calendar
 PTAX = CATALOG.get("bcb_sgs.1")  # published at 13:10 on its own day
 JUDGED_AT = dt.datetime(2019, 1, 20, tzinfo=dt.UTC)
 YEAR_2018 = (dt.date(2018, 1, 1), dt.date(2018, 12, 31))
-READ_SCHEMA = {"series_id": pl.String, "obs_date": pl.Date, "value": pl.Float64, "release_time": UTC_DATETIME,
-               "release_basis": pl.String}
+READ_SCHEMA = {
+    "series_id": pl.String,
+    "obs_date": pl.Date,
+    "value": pl.Float64,
+    "release_time": UTC_DATETIME,
+    "release_basis": pl.String,
+}
 RULE_NAMES = ("no_duplicate_vintages", "values_in_plausible_range", "no_calendar_gaps", "no_look_ahead", "not_stale")
 
 
@@ -55,8 +60,12 @@ def severity(name: str) -> str:
 def test_the_rules_and_their_severities():
     assert tuple(rule.name for rule in RULES) == RULE_NAMES
     assert {rule.name: rule.severity for rule in RULES} == {
-        "no_duplicate_vintages": "ERROR", "values_in_plausible_range": "ERROR", "no_calendar_gaps": "WARN",
-        "no_look_ahead": "ERROR", "not_stale": "WARN"}
+        "no_duplicate_vintages": "ERROR",
+        "values_in_plausible_range": "ERROR",
+        "no_calendar_gaps": "WARN",
+        "no_look_ahead": "ERROR",
+        "not_stale": "WARN",
+    }
     assert all(rule.description for rule in RULES)
 
 
@@ -65,11 +74,18 @@ def test_a_clean_window_passes_every_rule():
     assert all(o.passed for o in result.values()), {k: o.metadata for k, o in result.items() if not o.passed}
     assert set(result) == set(RULE_NAMES)
     assert result["no_calendar_gaps"].metadata == {
-        "calendar": "monthly", "expected_dates": 12, "missing_dates": 0, "sample_missing": []}
+        "calendar": "monthly",
+        "expected_dates": 12,
+        "missing_dates": 0,
+        "sample_missing": [],
+    }
     assert result["not_stale"].metadata == {
-        "latest_observation": "2018-12-01", "latest_due_by_fetch": "2018-12-01",
+        "latest_observation": "2018-12-01",
+        "latest_due_by_fetch": "2018-12-01",
         # January 2019 + 10 days = 10 Feb 2019, 09:00 Brazilian summer time (UTC-2).
-        "next_expected_release": "2019-02-10T11:00:00+00:00", "judged_at": "2019-01-20T00:00:00+00:00"}
+        "next_expected_release": "2019-02-10T11:00:00+00:00",
+        "judged_at": "2019-01-20T00:00:00+00:00",
+    }
 
 
 def test_duplicate_vintage_keys_fail():
@@ -85,7 +101,10 @@ def test_values_outside_the_plausible_range_fail():
     result = outcomes(IPCA, vintages(rows))
     assert not result["values_in_plausible_range"].passed
     assert result["values_in_plausible_range"].metadata == {
-        "plausible_range": "[-5.0, 10.0]", "out_of_range": 1, "sample": ["2018-04-01=42.0"]}
+        "plausible_range": "[-5.0, 10.0]",
+        "out_of_range": 1,
+        "sample": ["2018-04-01=42.0"],
+    }
 
 
 def test_a_non_finite_value_fails_plausibility_but_a_withdrawal_does_not():
@@ -107,7 +126,8 @@ def test_a_missing_month_is_a_gap_but_a_withdrawal_counts_as_missing_too():
     assert gap.metadata["missing_dates"] == 2
     assert severity("no_calendar_gaps") == "WARN"
     assert sorted(latest_values(vintages(rows))["obs_date"].to_list()) == [
-        dt.date(2018, m, 1) for m in (1, 2, 4, 5, 7, 8, 9, 10, 11, 12)]
+        dt.date(2018, m, 1) for m in (1, 2, 4, 5, 7, 8, 9, 10, 11, 12)
+    ]
 
 
 def test_business_day_gaps_ignore_b3_holidays():
@@ -119,7 +139,12 @@ def test_business_day_gaps_ignore_b3_holidays():
     assert result["no_calendar_gaps"].metadata["expected_dates"] == 18
     frame = frame.filter(pl.col("obs_date") != dt.date(2018, 2, 14))
     gap = outcomes(CDI, frame, *february)["no_calendar_gaps"]
-    assert gap.metadata == {"calendar": "BR", "expected_dates": 18, "missing_dates": 1, "sample_missing": ["2018-02-14"]}
+    assert gap.metadata == {
+        "calendar": "BR",
+        "expected_dates": 18,
+        "missing_dates": 1,
+        "sample_missing": ["2018-02-14"],
+    }
 
 
 def test_a_gap_sample_lists_at_most_the_first_few_dates():
@@ -144,10 +169,13 @@ def test_a_release_during_the_last_day_of_the_period_is_not_look_ahead():
     assert not outcomes(PTAX, early, dt.date(2018, 3, 1), dt.date(2018, 3, 1))["no_look_ahead"].passed
 
 
-@pytest.mark.parametrize("judged_at, stale", [
-    (dt.datetime(2019, 1, 10, tzinfo=dt.UTC), False),  # December's IPCA not due yet (10 Jan + grace)
-    (dt.datetime(2019, 1, 20, tzinfo=dt.UTC), True),   # due by then, and missing
-])
+@pytest.mark.parametrize(
+    "judged_at, stale",
+    [
+        (dt.datetime(2019, 1, 10, tzinfo=dt.UTC), False),  # December's IPCA not due yet (10 Jan + grace)
+        (dt.datetime(2019, 1, 20, tzinfo=dt.UTC), True),  # due by then, and missing
+    ],
+)
 def test_staleness_is_judged_at_the_fetch_against_the_release_schedule(judged_at, stale):
     result = outcomes(IPCA, vintages(monthly_history(last_month=11)), at=judged_at)
     assert result["not_stale"].passed is not stale

@@ -31,12 +31,19 @@ def write_manifest(root: Path, source: str, exchanges: list[Exchange]) -> Path:
     for index, exchange in enumerate(exchanges):
         body_file = f"{index:02d}_{exchange.body.name}"
         shutil.copyfile(exchange.body, directory / body_file)
-        entries.append({
-            "request": {"method": "GET", "url": exchange.url, "params": exchange.params},
-            "response": {"status": exchange.status, "headers": {"Content-Type": exchange.content_type},
-                         "body_file": body_file},
-            "captured_at": exchange.captured_at, "provenance": "test", "note": exchange.note,
-        })
+        entries.append(
+            {
+                "request": {"method": "GET", "url": exchange.url, "params": exchange.params},
+                "response": {
+                    "status": exchange.status,
+                    "headers": {"Content-Type": exchange.content_type},
+                    "body_file": body_file,
+                },
+                "captured_at": exchange.captured_at,
+                "provenance": "test",
+                "note": exchange.note,
+            }
+        )
     (directory / "manifest.json").write_text(json.dumps({"source": source, "exchanges": entries}, indent=1))
     return root
 

@@ -1,25 +1,27 @@
-"""BCB SGS connector: parsing recorded and quirky payloads, request windows, and the release-time rule."""
+"""BCB SGS connector: parsing recorded and quirky payloads into rows with estimated release times, and request
+windows."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
 
 from macro_assets.catalog import load_catalog
-from macro_assets.http import HttpClient
-from macro_assets.sources.base import Fetched, Session, SourcePayloadError
+from macro_assets.errors import SourcePayloadError
+from macro_assets.http.client import HttpClient
+from macro_assets.provenance import Fetched
+from macro_assets.shapes import UTC_DATETIME
+from macro_assets.sources.base import SourceSession, parsed_schema
 from macro_assets.sources.bcb_sgs import BASE_URL, connector, request_windows
-from macro_assets_tests.conftest import RECORDINGS, SAMPLES
+from macro_assets_tests import paths
 from macro_assets_tests.sources.replay import CountingReplay, Exchange, write_manifest
 
-FIXTURES = SAMPLES / "bcb_sgs"
-SHARED_SAMPLES = Path("/work/shared/reference/samples/bcb_sgs")
-RECORDED = RECORDINGS / "bcb_sgs"
+FIXTURES = paths.FIXTURES / "bcb_sgs"
+RECORDED = paths.RECORDINGS / "bcb_sgs"
 CATALOG = load_catalog()
 SELIC = CATALOG.get("bcb_sgs.432")
 IPCA = CATALOG.get("bcb_sgs.433")
@@ -33,9 +35,17 @@ def utc(*args: int) -> dt.datetime:
 
 
 def fetched(spec, body: bytes, status: int = 200) -> Fetched:
-    return Fetched(source="bcb_sgs", series_id=spec.id, request=f"GET {BASE_URL.format(code=spec.code)}",
-                   status=status, body=body, content_type="application/json", fetched_at=FETCHED_AT,
-                   window_start=dt.date(2015, 1, 1), window_end=dt.date(2018, 12, 31))
+    return Fetched(
+        source="bcb_sgs",
+        dataset_id=str(spec.id),
+        request=f"GET {BASE_URL.format(code=spec.code)}",
+        status=status,
+        body=body,
+        content_type="application/json",
+        fetched_at=FETCHED_AT,
+        window_start=dt.date(2015, 1, 1),
+        window_end=dt.date(2018, 12, 31),
+    )
 
 
 def parse_file(spec, path, status: int = 200):
@@ -50,29 +60,41 @@ def sgs_date(text: str) -> dt.date:
     return dt.datetime.strptime(text, "%d/%m/%Y").date()
 
 
+def released(parsed, day: dt.date) -> tuple[dt.datetime, str]:
+    return parsed.rows.filter(pl.col("obs_date") == day).select("release_time", "release_basis").row(0)
+
+
 # ------------------------------------------------------------------------------------------ recorded payloads
-@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason="the research samples are not on this machine")
-@pytest.mark.parametrize("name", ["error_404_empty_window.json", "error_406_daily_window_over_10y.json",
-                                  "error_400_ultimos_max_20.json", "RECONSTRUCTED_433_ipca_2021-01_2021-05.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "error_404_empty_window.json",
+        "error_406_daily_window_over_10y.json",
+        "error_400_ultimos_max_20.json",
+        "RECONSTRUCTED_433_ipca_2021-01_2021-05.json",
+    ],
+)
 def test_copied_samples_are_byte_identical_to_the_research_samples(name):
-    assert (FIXTURES / name).read_bytes() == (SHARED_SAMPLES / name).read_bytes()
+    samples = paths.shared("reference", "samples", "bcb_sgs")
+    assert (FIXTURES / name).read_bytes() == (samples / name).read_bytes()
 
 
 def test_recorded_432_parses_every_row_including_the_future_dated_ones():
     path = RECORDED / "432_2015-01-01_2018-12-31.json"
     parsed = parse_file(SELIC, path)
-    assert parsed.rows.height == len(records(path)) == 1498
+    assert parsed.rows.height == len(records(path)) == parsed.records == 1498
     assert parsed.quarantine == [] and parsed.missing == 0
+    assert parsed.rows.schema == pl.Schema(parsed_schema(SELIC.shape))
     assert parsed.rows["obs_date"].max() == dt.date(2019, 2, 6)  # beyond dataFinal and after the capture
     assert parsed.rows.filter(pl.col("obs_date") == dt.date(2019, 2, 6))["value"].item() == 6.5
-    assert parsed.rows["vintage_date"].null_count() == parsed.rows.height  # SGS has no vintages
+    assert parsed.rows["release_basis"].unique().to_list() == ["estimated"]  # SGS has no vintages
 
 
 def test_recorded_433_parses_into_the_real_ipca_values():
     path = RECORDED / "433_2015-01-01_2018-12-31.json"
     parsed = parse_file(IPCA, path)
-    assert parsed.rows.height == 48 and parsed.quarantine == [] and parsed.missing == 0
-    values = dict(zip(parsed.rows["obs_date"], parsed.rows["value"]))
+    assert parsed.rows.height == parsed.records == 48 and parsed.quarantine == [] and parsed.missing == 0
+    values = dict(zip(parsed.rows["obs_date"], parsed.rows["value"], strict=True))
     assert values[dt.date(2015, 1, 1)] == 1.24
     assert values[dt.date(2018, 9, 1)] == 0.48
     assert values == {sgs_date(r["data"]): float(r["valor"]) for r in records(path)}
@@ -82,7 +104,7 @@ def test_recorded_433_parses_into_the_real_ipca_values():
 def test_recorded_24363_captures_parse_fully(capture, months):
     path = RECORDED / f"24363_2015-01-01_2018-12-31_captured_{capture}.json"
     parsed = parse_file(IBC_BR, path)
-    assert parsed.rows.height == months and parsed.quarantine == [] and parsed.missing == 0
+    assert parsed.rows.height == parsed.records == months and parsed.quarantine == [] and parsed.missing == 0
     assert parsed.rows["obs_date"].to_list() == [sgs_date(r["data"]) for r in records(path)]
 
 
@@ -92,10 +114,35 @@ def test_reconstructed_ipca_sample_parses():
     assert parsed.rows["obs_date"].to_list() == [dt.date(2021, m, 1) for m in range(1, 6)]
 
 
+# ------------------------------------------------------------------------------------------ release times
+def test_history_is_released_at_period_end_plus_lag_in_sao_paulo_time():
+    parsed = parse_file(IPCA, RECORDED / "433_2015-01-01_2018-12-31.json")
+    # IPCA June 2018: 30 Jun + 10 days = 10 Jul 2018, 09:00 BRT (UTC-3, no summer time) = 12:00 UTC.
+    assert released(parsed, dt.date(2018, 6, 1)) == (utc(2018, 7, 10, 12), "estimated")
+    assert parsed.rows.schema["release_time"] == UTC_DATETIME
+    cdi = parse_file(CDI, RECORDED / "12_2015-01-01_2018-12-31.json")
+    # CDI of 15 Jan 2016: + 1 day = 16 Jan 2016, 09:00 BRST (Brazilian summer time, UTC-2) = 11:00 UTC.
+    assert released(cdi, dt.date(2016, 1, 15)) == (utc(2016, 1, 16, 11), "estimated")
+    selic = parse_file(SELIC, RECORDED / "432_2015-01-01_2018-12-31.json")
+    # Selic target of 5 Mar 2015: lag 0 at 00:00 BRT = 03:00 UTC the same day.
+    assert released(selic, dt.date(2015, 3, 5)) == (utc(2015, 3, 5, 3), "estimated")
+
+
+def test_every_row_gets_the_catalogs_estimate_even_after_the_fetch():
+    # IPCA December 2018 is estimated at 10 Jan 2019 09:00 BRST = 11:00 UTC, after the fetch of 7 Jan: the parse
+    # gives the source's rule, and bounding it by the fetch is the ingest pipeline's job.
+    parsed = parse_file(IPCA, RECORDED / "433_2015-01-01_2018-12-31.json")
+    assert released(parsed, dt.date(2018, 12, 1)) == (utc(2019, 1, 10, 11), "estimated")
+    assert released(parsed, dt.date(2018, 12, 1))[0] > FETCHED_AT
+    expected = [IPCA.estimated_release(day) for day in parsed.rows["obs_date"]]
+    assert parsed.rows["release_time"].to_list() == expected
+
+
 # ------------------------------------------------------------------------------------------ error envelopes
 def test_404_value_not_found_is_an_empty_window_not_an_error():
     parsed = parse_file(IPCA, FIXTURES / "error_404_empty_window.json", status=404)
-    assert parsed.rows.is_empty() and parsed.quarantine == [] and parsed.missing == 0
+    assert parsed.rows.is_empty() and parsed.quarantine == [] and parsed.missing == 0 and parsed.records == 0
+    assert parsed.rows.schema == pl.Schema(parsed_schema(IPCA.shape))
 
 
 @pytest.mark.parametrize("status", [406, 200], ids=["http-406", "object-in-http-200"])
@@ -103,7 +150,7 @@ def test_daily_window_over_10_years_envelope_is_a_payload_error_quoting_the_api(
     with pytest.raises(SourcePayloadError) as raised:
         parse_file(SELIC, FIXTURES / "error_406_daily_window_over_10y.json", status=status)
     message = str(raised.value)
-    assert "bcb_sgs" in message and "bcb_sgs.432" in message and "'<body>'" in message
+    assert message.startswith("bcb_sgs dataset bcb_sgs.432: field '<body>': ")
     assert f"HTTP {status}" in message
     assert "O sistema aceita uma janela de consulta de, no máximo, 10 anos" in message
 
@@ -111,7 +158,7 @@ def test_daily_window_over_10_years_envelope_is_a_payload_error_quoting_the_api(
 def test_400_envelope_is_a_payload_error_quoting_the_detail():
     with pytest.raises(SourcePayloadError) as raised:
         parse_file(SELIC, FIXTURES / "error_400_ultimos_max_20.json", status=400)
-    assert (raised.value.source, raised.value.series_id, raised.value.field) == ("bcb_sgs", "bcb_sgs.432", "<body>")
+    assert (raised.value.source, raised.value.dataset_id, raised.value.field) == ("bcb_sgs", "bcb_sgs.432", "<body>")
     assert "SGSNegocioException: A quantidade máxima de valores deve ser 20" in str(raised.value)
 
 
@@ -134,20 +181,24 @@ def test_truncated_body_is_a_payload_error_saying_truncated():
 
 
 # ------------------------------------------------------------------------------------------ record quirks
-@pytest.mark.parametrize("name, spec, bad_index, bad_value, good", [
-    ("quirk_comma_decimal_432.json", SELIC, 1, "5,25", {dt.date(2021, 8, 4): 4.25, dt.date(2021, 8, 6): 5.25}),
-    ("quirk_dash_value_433.json", IPCA, 1, "-", {dt.date(2021, 1, 1): 0.25, dt.date(2021, 3, 1): 0.93}),
-], ids=["comma-decimal", "dash"])
+@pytest.mark.parametrize(
+    "name, spec, bad_index, bad_value, good",
+    [
+        ("quirk_comma_decimal_432.json", SELIC, 1, "5,25", {dt.date(2021, 8, 4): 4.25, dt.date(2021, 8, 6): 5.25}),
+        ("quirk_dash_value_433.json", IPCA, 1, "-", {dt.date(2021, 1, 1): 0.25, dt.date(2021, 3, 1): 0.93}),
+    ],
+    ids=["comma-decimal", "dash"],
+)
 def test_unreadable_value_is_quarantined_and_the_other_records_parse(name, spec, bad_index, bad_value, good):
     body = (FIXTURES / name).read_bytes()
     parsed = connector.parse(spec, fetched(spec, body))
-    assert dict(zip(parsed.rows["obs_date"], parsed.rows["value"])) == good
+    assert dict(zip(parsed.rows["obs_date"], parsed.rows["value"], strict=True)) == good
     [record] = parsed.quarantine
-    assert (record.source, record.series_id) == ("bcb_sgs", spec.id)
+    assert (record.source, record.dataset_id) == ("bcb_sgs", str(spec.id))
     assert (record.field, record.record_index) == ("valor", bad_index)
     assert record.payload_sha256 == hashlib.sha256(body).hexdigest()
     assert bad_value in record.raw_record and bad_value in record.reason
-    assert parsed.missing == 0
+    assert parsed.missing == 0 and parsed.records == 3
 
 
 def test_comma_decimal_reason_says_comma():
@@ -157,79 +208,70 @@ def test_comma_decimal_reason_says_comma():
 
 def test_empty_valor_is_missing_not_quarantined_and_not_an_observation():
     parsed = parse_file(IPCA, FIXTURES / "quirk_empty_valor_433.json")
-    assert parsed.missing == 1 and parsed.quarantine == []
+    assert parsed.missing == 1 and parsed.quarantine == [] and parsed.records == 3
     assert parsed.rows["obs_date"].to_list() == [dt.date(2021, 3, 1), dt.date(2021, 5, 1)]
 
 
 # ------------------------------------------------------------------------------------------ requests
-DAILY_WINDOWS = [(dt.date(2000, 1, 1), dt.date(2009, 12, 31)), (dt.date(2010, 1, 1), dt.date(2019, 12, 31)),
-                 (dt.date(2020, 1, 1), dt.date(2026, 11, 24))]
+DAILY_WINDOWS = [
+    (dt.date(2000, 1, 1), dt.date(2009, 12, 31)),
+    (dt.date(2010, 1, 1), dt.date(2019, 12, 31)),
+    (dt.date(2020, 1, 1), dt.date(2026, 11, 24)),
+]
 
 
 def test_daily_range_splits_into_consecutive_windows_of_at_most_ten_years():
     windows = request_windows(SELIC, dt.date(2000, 1, 1), dt.date(2026, 11, 24))
     assert windows == DAILY_WINDOWS
     assert windows[0][0] == dt.date(2000, 1, 1) and windows[-1][1] == dt.date(2026, 11, 24)
-    for (_, end), (next_start, _) in zip(windows, windows[1:]):
+    for (_, end), (next_start, _) in zip(windows, windows[1:], strict=False):
         assert next_start == end + dt.timedelta(days=1)
     for start, end in windows:
         assert end < start.replace(year=start.year + 10)
 
 
+def test_a_window_starting_on_29_february_ends_ten_years_on_28_february():
+    assert request_windows(SELIC, dt.date(2004, 2, 29), dt.date(2016, 1, 1)) == [
+        (dt.date(2004, 2, 29), dt.date(2014, 2, 28)),
+        (dt.date(2014, 3, 1), dt.date(2016, 1, 1)),
+    ]
+
+
 def test_monthly_range_is_one_window():
     assert request_windows(IPCA, dt.date(1980, 1, 1), dt.date(2026, 11, 24)) == [
-        (dt.date(1980, 1, 1), dt.date(2026, 11, 24))]
+        (dt.date(1980, 1, 1), dt.date(2026, 11, 24))
+    ]
 
 
 def test_fetch_issues_one_request_per_window_with_dd_mm_yyyy_dates(tmp_path):
-    wanted = [{"formato": "json", "dataInicial": start.strftime("%d/%m/%Y"), "dataFinal": end.strftime("%d/%m/%Y")}
-              for start, end in DAILY_WINDOWS]
+    wanted = [
+        {"formato": "json", "dataInicial": start.strftime("%d/%m/%Y"), "dataFinal": end.strftime("%d/%m/%Y")}
+        for start, end in DAILY_WINDOWS
+    ]
     assert wanted[0] == {"formato": "json", "dataInicial": "01/01/2000", "dataFinal": "31/12/2009"}
-    root = write_manifest(tmp_path, "bcb_sgs", [
-        Exchange(url=BASE_URL.format(code="432"), params=params, body=FIXTURES / "error_404_empty_window.json",
-                 status=404, captured_at="2026-11-25T12:00:00Z") for params in wanted])
+    root = write_manifest(
+        tmp_path,
+        "bcb_sgs",
+        [
+            Exchange(
+                url=BASE_URL.format(code="432"),
+                params=params,
+                body=FIXTURES / "error_404_empty_window.json",
+                status=404,
+                captured_at="2026-11-25T12:00:00Z",
+            )
+            for params in wanted
+        ],
+    )
     transport = CountingReplay(root)
-    result = connector.fetch(Session(HttpClient(transport), live=False), SELIC, dt.date(2000, 1, 1),
-                             dt.date(2026, 11, 24))
+    result = connector.fetch(
+        SourceSession(HttpClient(transport), live=False), SELIC, dt.date(2000, 1, 1), dt.date(2026, 11, 24)
+    )
     assert transport.queries == wanted
     assert [(f.window_start, f.window_end) for f in result] == DAILY_WINDOWS
     assert all(f.status == 404 and f.fetched_at == utc(2026, 11, 25, 12) for f in result)
-
-
-# ------------------------------------------------------------------------------------------ release times
-def rows(*days: dt.date) -> pl.DataFrame:
-    return pl.DataFrame({"obs_date": list(days), "value": [1.0] * len(days), "vintage_date": [None] * len(days)},
-                        schema={"obs_date": pl.Date, "value": pl.Float64, "vintage_date": pl.Date})
-
-
-def released(spec, days, fetched_at, covered) -> list[tuple[dt.datetime, str]]:
-    frame = connector.release_times(spec, rows(*days), fetched_at, covered)
-    assert frame.schema["release_time"] == pl.Datetime("us", "UTC")
-    return list(zip(frame["release_time"], frame["release_basis"]))
-
-
-def test_history_is_released_at_period_end_plus_lag_in_sao_paulo_time():
-    # IPCA June 2018: 30 Jun + 10 days = 10 Jul 2018, 09:00 BRT (UTC-3, no summer time) = 12:00 UTC.
-    assert released(IPCA, [dt.date(2018, 6, 1)], FETCHED_AT, []) == [(utc(2018, 7, 10, 12), "estimated")]
-    # CDI of 15 Jan 2016: + 1 day = 16 Jan 2016, 09:00 BRST (Brazilian summer time, UTC-2) = 11:00 UTC.
-    assert released(CDI, [dt.date(2016, 1, 15)], FETCHED_AT, []) == [(utc(2016, 1, 16, 11), "estimated")]
-    # Selic target of 5 Mar 2015: lag 0 at 00:00 BRT = 03:00 UTC the same day.
-    assert released(SELIC, [dt.date(2015, 3, 5)], FETCHED_AT, []) == [(utc(2015, 3, 5, 3), "estimated")]
-
-
-def test_a_date_an_earlier_fetch_covered_is_released_at_this_fetch():
-    covered = [(dt.date(2015, 1, 1), dt.date(2018, 12, 31))]
-    later = utc(2019, 2, 20, 12)
-    assert released(IBC_BR, [dt.date(2018, 9, 1), dt.date(2014, 6, 1)], later, covered) == [
-        (later, "observed"),
-        (utc(2014, 8, 17, 12), "estimated"),  # outside the coverage: 30 Jun + 48 days = 17 Aug 2014, 09:00 BRT
-    ]
-
-
-def test_an_estimate_later_than_the_fetch_is_replaced_by_the_fetch_time():
-    # IPCA December 2018 would be estimated at 10 Jan 2019 09:00 BRST = 11:00 UTC, but the fetch of 7 Jan held it.
-    assert IPCA.estimated_release(dt.date(2018, 12, 1)) == utc(2019, 1, 10, 11)
-    assert released(IPCA, [dt.date(2018, 11, 1), dt.date(2018, 12, 1)], FETCHED_AT, []) == [
-        (utc(2018, 12, 10, 11), "estimated"),  # 30 Nov + 10 days, 09:00 BRST = 11:00 UTC
-        (FETCHED_AT, "observed"),
-    ]
+    assert all(f.dataset_id == "bcb_sgs.432" and f.source == "bcb_sgs" for f in result)
+    assert result[0].request == (
+        "GET https://api.bcb.gov.br/dados/serie/bcdata.sgs.432/dados?formato=json&dataInicial=01%2F01%2F2000"
+        "&dataFinal=31%2F12%2F2009"
+    )

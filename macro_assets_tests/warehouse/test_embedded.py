@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
+import sqlalchemy as sa
 
 from macro_assets.warehouse import connect
 
@@ -25,9 +26,15 @@ SERIES = "fred.UNRATE"
 
 
 def unemployment_frame() -> pd.DataFrame:
-    return pd.DataFrame({"series_id": SERIES, "obs_date": pd.date_range("2023-01-01", periods=12, freq="MS"),
-                         "value": [3.4 + i / 10 for i in range(12)],
-                         "release_time": pd.Timestamp("2024-01-05 13:30", tz="UTC"), "release_basis": "vintage"})
+    return pd.DataFrame(
+        {
+            "series_id": SERIES,
+            "obs_date": pd.date_range("2023-01-01", periods=12, freq="MS"),
+            "value": [3.4 + i / 10 for i in range(12)],
+            "release_time": pd.Timestamp("2024-01-05 13:30", tz="UTC"),
+            "release_basis": "vintage",
+        }
+    )
 
 
 def postmaster_pid(home: Path) -> int:
@@ -50,8 +57,14 @@ def is_alive(pid: int) -> bool:
 
 
 def run_python(code: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO_ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=REPO_ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -74,9 +87,9 @@ def home(monkeypatch) -> Iterator[Path]:
 
 def test_connect_without_a_url_starts_the_embedded_server_and_works(home):
     with connect() as wh:
-        added = wh.append(unemployment_frame()).added
-        read = wh.as_of(SERIES)
-        socket_dir = wh.engine.url.query["host"]
+        added = wh.pipeline.append("observations", unemployment_frame()).added
+        read = wh.observations.as_of(SERIES)
+        socket_dir = sa.make_url(wh.url).query["host"]
 
     assert added == 12 and len(read) == 12
     assert socket_dir == str(home / "pgdata")
@@ -86,13 +99,13 @@ def test_connect_without_a_url_starts_the_embedded_server_and_works(home):
 
 def test_a_second_process_shares_the_server(home):
     with connect() as wh:
-        wh.append(unemployment_frame())
+        wh.pipeline.append("observations", unemployment_frame())
         first_pid = postmaster_pid(home)
 
     other = run_python("""
         from macro_assets.warehouse import connect
         with connect() as wh:
-            print(len(wh.as_of("fred.UNRATE")))
+            print(len(wh.observations.as_of("fred.UNRATE")))
     """)
     stdout, stderr = other.communicate(timeout=60)
 
@@ -107,7 +120,7 @@ def test_an_owner_killed_mid_life_leaves_the_server_running_for_the_next_connect
         from macro_assets.warehouse import connect
         from macro_assets_tests.warehouse.test_embedded import unemployment_frame
         wh = connect()
-        wh.append(unemployment_frame())
+        wh.pipeline.append("observations", unemployment_frame())
         print("ready", flush=True)
         time.sleep(60)
     """)
@@ -120,20 +133,20 @@ def test_an_owner_killed_mid_life_leaves_the_server_running_for_the_next_connect
 
     assert is_alive(server)
     with connect() as wh:
-        assert len(wh.as_of(SERIES)) == 12
+        assert len(wh.observations.as_of(SERIES)) == 12
     assert postmaster_pid(home) == server
 
 
 def test_a_dead_server_is_replaced_by_a_fresh_one_that_keeps_the_data(home):
     with connect() as wh:
-        wh.append(unemployment_frame())
-        before = wh.as_of(SERIES)
+        wh.pipeline.append("observations", unemployment_frame())
+        before = wh.observations.as_of(SERIES)
     dead = postmaster_pid(home)
     os.kill(dead, signal.SIGKILL)
     wait_until_gone(dead)
 
     with connect() as wh:  # the same process: its cached handle of the dead server must not be reused
-        after = wh.as_of(SERIES)
+        after = wh.observations.as_of(SERIES)
 
     assert postmaster_pid(home) != dead and is_alive(postmaster_pid(home))
     pd.testing.assert_frame_equal(after, before)

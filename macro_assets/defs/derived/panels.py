@@ -1,8 +1,6 @@
 """The daily BR/US rates panel: Selic target, CDI, PTAX and the UST 10y side by side, each as known at the run's
 read instant (the run tag macro_assets/as_of, else the run's creation)."""
 
-from __future__ import annotations
-
 import dagster as dg
 import pandas as pd
 
@@ -26,9 +24,11 @@ def build_daily_rates_panel() -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["panels", "daily_rates"]),
         group_name="panels",
-        description=("BR/US daily rates and FX side by side (Selic target, CDI, PTAX, UST 10y), each value as known "
-                     "at the run's read instant (run tag macro_assets/as_of, else the run's creation). Parquet; an "
-                     "as-of run is stored under its instant, never over the current panel."),
+        description=(
+            "BR/US daily rates and FX side by side (Selic target, CDI, PTAX, UST 10y), each value as known "
+            "at the run's read instant (run tag macro_assets/as_of, else the run's creation). Parquet; an "
+            "as-of run is stored under its instant, never over the current panel."
+        ),
         ins=inputs,
         partitions_def=partitions_for(catalog.get(DAILY_PANEL_SERIES[0])),
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -43,8 +43,10 @@ def build_daily_rates_panel() -> dg.AssetsDefinition:
         frames = [frame.pivot(index="obs_date", columns="series_id", values="value") for frame in series.values()]
         panel = pd.concat(frames, axis=1, sort=True).reindex(columns=list(DAILY_PANEL_SERIES))
         panel = panel.reindex(pd.date_range(start, end, freq="D", name="obs_date")).dropna(how="all")
-        context.add_asset_metadata({"rows": len(panel), "columns": dg.MetadataValue.json(list(panel.columns))},
-                                   partition_key=context.partition_keys[-1])
+        context.add_asset_metadata(
+            {"rows": len(panel), "columns": dg.MetadataValue.json(list(panel.columns))},
+            partition_key=context.partition_keys[-1],
+        )
         return panel.reset_index()
 
     return daily_rates_panel

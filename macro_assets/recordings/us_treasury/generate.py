@@ -63,12 +63,27 @@ XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
 NOMINAL, REAL = "daily_treasury_yield_curve", "daily_treasury_real_yield_curve"
 
 # (CSV label, feed element, years)
-NOMINAL_TENORS = (("1 Mo", "BC_1MONTH", 1 / 12), ("2 Mo", "BC_2MONTH", 2 / 12), ("3 Mo", "BC_3MONTH", 0.25),
-                  ("6 Mo", "BC_6MONTH", 0.5), ("1 Yr", "BC_1YEAR", 1), ("2 Yr", "BC_2YEAR", 2),
-                  ("3 Yr", "BC_3YEAR", 3), ("5 Yr", "BC_5YEAR", 5), ("7 Yr", "BC_7YEAR", 7),
-                  ("10 Yr", "BC_10YEAR", 10), ("20 Yr", "BC_20YEAR", 20), ("30 Yr", "BC_30YEAR", 30))
-REAL_TENORS = (("5 YR", "TC_5YEAR", 5), ("7 YR", "TC_7YEAR", 7), ("10 YR", "TC_10YEAR", 10),
-               ("20 YR", "TC_20YEAR", 20), ("30 YR", "TC_30YEAR", 30))
+NOMINAL_TENORS = (
+    ("1 Mo", "BC_1MONTH", 1 / 12),
+    ("2 Mo", "BC_2MONTH", 2 / 12),
+    ("3 Mo", "BC_3MONTH", 0.25),
+    ("6 Mo", "BC_6MONTH", 0.5),
+    ("1 Yr", "BC_1YEAR", 1),
+    ("2 Yr", "BC_2YEAR", 2),
+    ("3 Yr", "BC_3YEAR", 3),
+    ("5 Yr", "BC_5YEAR", 5),
+    ("7 Yr", "BC_7YEAR", 7),
+    ("10 Yr", "BC_10YEAR", 10),
+    ("20 Yr", "BC_20YEAR", 20),
+    ("30 Yr", "BC_30YEAR", 30),
+)
+REAL_TENORS = (
+    ("5 YR", "TC_5YEAR", 5),
+    ("7 YR", "TC_7YEAR", 7),
+    ("10 YR", "TC_10YEAR", 10),
+    ("20 YR", "TC_20YEAR", 20),
+    ("30 YR", "TC_30YEAR", 30),
+)
 # Where each real tenor sits relative to the 10-year, in units of the day's real slope.
 REAL_LOADINGS = {5: -0.7, 7: -0.3, 10: 0.0, 20: 0.85, 30: 1.0}
 
@@ -145,24 +160,32 @@ def curves() -> tuple[list[dt.date], dict[dt.date, dict[float, float]], dict[dt.
     """(days, nominal yields by tenor, real yields by tenor) of every Federal Reserve business day 2015..2018."""
     days = business_days("US", dt.date(YEARS[0], 1, 1), dt.date(YEARS[-1], 12, 31))
     anchors = [(dt.date.fromisoformat(a[0]), a[1:]) for a in ANCHORS]
-    columns = [[(day, levels[0]) for day, levels in anchors],
-               [(day, levels[2] - levels[1]) for day, levels in anchors],
-               [(day, levels[2]) for day, levels in anchors],
-               [(day, levels[3] - levels[2]) for day, levels in anchors],
-               [(day, levels[4]) for day, levels in anchors],
-               [(day, levels[5]) for day, levels in anchors]]
+    columns = [
+        [(day, levels[0]) for day, levels in anchors],
+        [(day, levels[2] - levels[1]) for day, levels in anchors],
+        [(day, levels[2]) for day, levels in anchors],
+        [(day, levels[3] - levels[2]) for day, levels in anchors],
+        [(day, levels[4]) for day, levels in anchors],
+        [(day, levels[5]) for day, levels in anchors],
+    ]
     names = ("3m", "10y-2y", "10y", "30y-10y", "real10y", "real_slope")
-    paths = [_bridge(random.Random(f"{SEED}/{name}"), days, column, sigma)
-             for name, column, sigma in zip(names, columns, SIGMAS, strict=True)]
+    paths = [
+        _bridge(random.Random(f"{SEED}/{name}"), days, column, sigma)
+        for name, column, sigma in zip(names, columns, SIGMAS, strict=True)
+    ]
     noise = random.Random(f"{SEED}/real_tenor_noise")
     nominal, real = {}, {}
     for i, day in enumerate(days):
         short, spread2, ten, spread30, real10, slope = (path[i] for path in paths)
         betas = _solve(FIT_MATRIX, [max(short, 0.0), ten - spread2, ten, ten + spread30])
-        nominal[day] = {years: max(0.0, sum(b * x for b, x in zip(betas, _svensson_loadings(years), strict=True)))
-                        for _, _, years in NOMINAL_TENORS}
-        real[day] = {years: real10 + slope * REAL_LOADINGS[years] + (noise.gauss(0.0, 0.008) if years != 10 else 0.0)
-                     for _, _, years in REAL_TENORS}
+        nominal[day] = {
+            years: max(0.0, sum(b * x for b, x in zip(betas, _svensson_loadings(years), strict=True)))
+            for _, _, years in NOMINAL_TENORS
+        }
+        real[day] = {
+            years: real10 + slope * REAL_LOADINGS[years] + (noise.gauss(0.0, 0.008) if years != 10 else 0.0)
+            for _, _, years in REAL_TENORS
+        }
     return days, nominal, real
 
 
@@ -198,79 +221,121 @@ def feed_body(data: str, year: int, days: list[dt.date], rows: dict[dt.date, dic
     ids = {day: ordinal[day] for day in dated if day not in LATE_FEED_ENTRIES}
     ids.update({day: ordinal[dated[-1]] + 1 + k for k, day in enumerate(LATE_FEED_ENTRIES)})
     base = f"{XML_URL}?data={data}&amp;field_tdr_date_value={year}"
-    out = ['<?xml version="1.0" encoding="utf-8" standalone="yes"?>',
-           f'<feed xml:base="{XML_URL}" xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
-           'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" xmlns="http://www.w3.org/2005/Atom">',
-           f'  <title type="text">{entity}Data</title>', f"  <id>{base}</id>", f"  <updated>{CAPTURED_AT}</updated>",
-           f'  <link rel="self" title="{entity}Data" href="{entity}Data" />']
+    out = [
+        '<?xml version="1.0" encoding="utf-8" standalone="yes"?>',
+        f'<feed xml:base="{XML_URL}" xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
+        'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" xmlns="http://www.w3.org/2005/Atom">',
+        f'  <title type="text">{entity}Data</title>',
+        f"  <id>{base}</id>",
+        f"  <updated>{CAPTURED_AT}</updated>",
+        f'  <link rel="self" title="{entity}Data" href="{entity}Data" />',
+    ]
     for day in ordered:
-        out += ["  <entry>", f"    <id>{XML_URL}/{entity}Data({ids[day]})</id>", '    <title type="text"></title>',
-                f"    <updated>{CAPTURED_AT}</updated>", "    <author>", "      <name />", "    </author>",
-                f'    <link rel="edit" title="{entity}Datum" href="{entity}Data({ids[day]})" />',
-                f'    <category term="TreasuryDataWarehouseModel.{entity}Datum" '
-                'scheme="http://schemas.microsoft.com/ado/2007/08/dataservices/scheme" />',
-                '    <content type="application/xml">', "      <m:properties>",
-                f'        <d:Id m:type="Edm.Int32">{ids[day]}</d:Id>',
-                f'        <d:NEW_DATE m:type="Edm.DateTime">{day.isoformat()}T00:00:00</d:NEW_DATE>']
+        out += [
+            "  <entry>",
+            f"    <id>{XML_URL}/{entity}Data({ids[day]})</id>",
+            '    <title type="text"></title>',
+            f"    <updated>{CAPTURED_AT}</updated>",
+            "    <author>",
+            "      <name />",
+            "    </author>",
+            f'    <link rel="edit" title="{entity}Datum" href="{entity}Data({ids[day]})" />',
+            f'    <category term="TreasuryDataWarehouseModel.{entity}Datum" '
+            'scheme="http://schemas.microsoft.com/ado/2007/08/dataservices/scheme" />',
+            '    <content type="application/xml">',
+            "      <m:properties>",
+            f'        <d:Id m:type="Edm.Int32">{ids[day]}</d:Id>',
+            f'        <d:NEW_DATE m:type="Edm.DateTime">{day.isoformat()}T00:00:00</d:NEW_DATE>',
+        ]
         cells = rows[day]
         for label, element, _ in _tenors(data, year):
-            out.append(f'        <d:{element} m:null="true" />' if cells[label] == "" else
-                       f'        <d:{element} m:type="Edm.Double">{cells[label]}</d:{element}>')
+            out.append(
+                f'        <d:{element} m:null="true" />'
+                if cells[label] == ""
+                else f'        <d:{element} m:type="Edm.Double">{cells[label]}</d:{element}>'
+            )
         if data == NOMINAL:  # the feed repeats the 30-year rate for display
             thirty = cells["30 Yr"]
-            out.append('        <d:BC_30YEARDISPLAY m:null="true" />' if thirty == "" else
-                       f'        <d:BC_30YEARDISPLAY m:type="Edm.Double">{thirty}</d:BC_30YEARDISPLAY>')
+            out.append(
+                '        <d:BC_30YEARDISPLAY m:null="true" />'
+                if thirty == ""
+                else f'        <d:BC_30YEARDISPLAY m:type="Edm.Double">{thirty}</d:BC_30YEARDISPLAY>'
+            )
         out += ["      </m:properties>", "    </content>", "  </entry>"]
     out.append("</feed>")
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-def _exchange(url: str, params: dict[str, str], headers: dict[str, str], body_file: str, captured_at: str,
-              note: str) -> dict:
-    return {"request": {"method": "GET", "url": url, "params": params},
-            "response": {"status": 200, "headers": headers, "body_file": body_file},
-            "captured_at": captured_at, "provenance": "synthetic", "note": note}
+def _exchange(
+    url: str, params: dict[str, str], headers: dict[str, str], body_file: str, captured_at: str, note: str
+) -> dict:
+    return {
+        "request": {"method": "GET", "url": url, "params": params},
+        "response": {"status": 200, "headers": headers, "body_file": body_file},
+        "captured_at": captured_at,
+        "provenance": "synthetic",
+        "note": note,
+    }
 
 
 def build() -> dict[str, bytes]:
     """Every generated file: name -> bytes."""
     days, nominal, real = curves()
-    rows = {NOMINAL: {day: _cells(NOMINAL, day, nominal[day]) for day in days},
-            REAL: {day: _cells(REAL, day, real[day]) for day in days}}
+    rows = {
+        NOMINAL: {day: _cells(NOMINAL, day, nominal[day]) for day in days},
+        REAL: {day: _cells(REAL, day, real[day]) for day in days},
+    }
     files, exchanges = {}, []
     for data, what in ((NOMINAL, "par yield curve (nominal)"), (REAL, "real yield curve")):
         for year in YEARS:
             name = f"{data}_{year}.csv"
             files[name] = csv_body(data, year, rows[data])
             blanks = ", ".join(d.isoformat() for d in NO_CURVE_DAYS if d.year == year)
-            exchanges.append(_exchange(
-                CSV_URL.format(year=year),
-                {"type": data, "field_tdr_date_value": str(year), "page": "", "_format": "csv"}, CSV_HEADERS, name,
-                CAPTURED_AT,
-                f"SYNTHETIC {what} CSV for {year} in the real format (not real values): Federal Reserve business "
-                f"days, newest first" + (f"; {blanks} listed with every tenor blank (bond market closed)"
-                                         if blanks else "")
-                + ("; '2 Mo' blank before 2018-10-16" if data == NOMINAL and year == FEED_YEAR else "")
-                + ". See generate.py."))
+            exchanges.append(
+                _exchange(
+                    CSV_URL.format(year=year),
+                    {"type": data, "field_tdr_date_value": str(year), "page": "", "_format": "csv"},
+                    CSV_HEADERS,
+                    name,
+                    CAPTURED_AT,
+                    f"SYNTHETIC {what} CSV for {year} in the real format (not real values): Federal Reserve business "
+                    f"days, newest first"
+                    + (f"; {blanks} listed with every tenor blank (bond market closed)" if blanks else "")
+                    + ("; '2 Mo' blank before 2018-10-16" if data == NOMINAL and year == FEED_YEAR else "")
+                    + ". See generate.py.",
+                )
+            )
     for data, what in ((NOMINAL, "par yield curve (nominal)"), (REAL, "real yield curve")):
         name = f"{data}_{FEED_YEAR}.xml"
         files[name] = feed_body(data, FEED_YEAR, days, rows[data])
-        exchanges.append(_exchange(
-            XML_URL, {"data": data, "field_tdr_date_value": str(FEED_YEAR)}, XML_HEADERS, name, CAPTURED_AT,
-            f"SYNTHETIC Atom feed of the {what} for {FEED_YEAR}, the same values as the {FEED_YEAR} CSV: m:null "
-            f"for blank tenors, three entries out of date order at the end. Not what fetch requests (it asks for "
-            f"CSV); kept to compare the formats. See generate.py."))
+        exchanges.append(
+            _exchange(
+                XML_URL,
+                {"data": data, "field_tdr_date_value": str(FEED_YEAR)},
+                XML_HEADERS,
+                name,
+                CAPTURED_AT,
+                f"SYNTHETIC Atom feed of the {what} for {FEED_YEAR}, the same values as the {FEED_YEAR} CSV: m:null "
+                f"for blank tenors, three entries out of date order at the end. Not what fetch requests (it asks for "
+                f"CSV); kept to compare the formats. See generate.py.",
+            )
+        )
     revised = {day: dict(cells) for day, cells in rows[NOMINAL].items()}
     for label in REVISED_TENORS:
         revised[REVISED_DAY][label] = f"{float(revised[REVISED_DAY][label]) + 0.02:.2f}"
     name = f"{NOMINAL}_{FEED_YEAR}_captured_{REVISED_AT[:10]}.csv"
     files[name] = csv_body(NOMINAL, FEED_YEAR, revised)
-    exchanges.append(_exchange(
-        CSV_URL.format(year=FEED_YEAR),
-        {"type": NOMINAL, "field_tdr_date_value": str(FEED_YEAR), "page": "", "_format": "csv"}, CSV_HEADERS, name,
-        REVISED_AT,
-        f"SYNTHETIC second capture of the {FEED_YEAR} par yield curve CSV: identical to the first except "
-        f"{REVISED_DAY} ({', '.join(REVISED_TENORS)} +0.02, a re-published curve: a new vintage). See generate.py."))
+    exchanges.append(
+        _exchange(
+            CSV_URL.format(year=FEED_YEAR),
+            {"type": NOMINAL, "field_tdr_date_value": str(FEED_YEAR), "page": "", "_format": "csv"},
+            CSV_HEADERS,
+            name,
+            REVISED_AT,
+            f"SYNTHETIC second capture of the {FEED_YEAR} par yield curve CSV: identical to the first except "
+            f"{REVISED_DAY} ({', '.join(REVISED_TENORS)} +0.02, a re-published curve: a new vintage). See generate.py.",
+        )
+    )
     manifest = {"source": "us_treasury", "exchanges": exchanges}
     files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     return files

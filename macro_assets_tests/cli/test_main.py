@@ -12,15 +12,18 @@ import pandas as pd
 import pytest
 
 from macro_assets.warehouse import embedded
+from macro_assets_tests.paths import RECORDINGS
 
 BIN = Path(sys.executable).parent
-RECORDINGS = Path(__file__).resolve().parents[1] / "macro_assets" / "recordings"
 
 
 def gdp_known_at(instant: str) -> dict[str, float]:
     """What the verbatim ALFRED sample says was known at `instant`, for the dates of the recorded window."""
-    sample = json.loads((RECORDINGS / "fred" / "verbatim" /
-                         "series_observations_GDP_realtime_1776-07-04_to_2019-01-01.json").read_text())
+    sample = json.loads(
+        (
+            RECORDINGS / "fred" / "verbatim" / "series_observations_GDP_realtime_1776-07-04_to_2019-01-01.json"
+        ).read_text()
+    )
     known = {}
     for row in sample["observations"]:
         if "2015-01-01" <= row["date"] <= "2018-12-31" and row["realtime_start"] < instant[:10]:
@@ -33,7 +36,7 @@ def offline_shell(tmp_path, monkeypatch):
     """The environment of a fresh shell: only MACRO_ASSETS_HOME and the Dagster instance the CLI sets up."""
     home = tmp_path / "home"
     monkeypatch.setenv("MACRO_ASSETS_HOME", str(home))
-    from macro_assets.cli import dagster_environment
+    from macro_assets.cli.main import dagster_environment
 
     environment = {**os.environ, **dagster_environment()}
     yield environment
@@ -45,23 +48,64 @@ def run(arguments, environment, cwd):
 
 
 def test_materialize_from_the_shell_then_read_point_in_time(offline_shell, tmp_path):
-    materialize = run([str(BIN / "dagster"), "asset", "materialize", "-m", "macro_assets.definitions",
-                       "--select", "group:fred and tag:freq=monthly",
-                       "--partition-range", "2015-01-01...2018-12-01"], offline_shell, tmp_path)
+    materialize = run(
+        [
+            str(BIN / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "macro_assets.definitions",
+            "--select",
+            "group:fred and tag:freq=monthly",
+            "--partition-range",
+            "2015-01-01...2018-12-01",
+        ],
+        offline_shell,
+        tmp_path,
+    )
     assert materialize.returncode == 0, materialize.stderr[-3000:]
     assert "RUN_SUCCESS" in materialize.stderr
 
-    read = run([str(BIN / "macro-assets"), "read", "fred.GDP", "--as-of", "2018-06-01", "--start", "2015-01-01"],
-               offline_shell, tmp_path)
+    read = run(
+        [str(BIN / "macro-assets"), "read", "fred.GDP", "--as-of", "2018-06-01", "--start", "2015-01-01"],
+        offline_shell,
+        tmp_path,
+    )
     assert read.returncode == 0, read.stderr
     frame = pd.read_csv(io.StringIO(read.stdout))
     assert frame.columns.tolist() == ["series_id", "obs_date", "value", "release_time", "release_basis"]
     assert dict(zip(frame["obs_date"], frame["value"])) == gdp_known_at("2018-06-01")
 
-    revisions = run([str(BIN / "macro-assets"), "read", "fred.GDP", "--revisions", "2018-01-01"],
-                    offline_shell, tmp_path)
-    assert pd.read_csv(io.StringIO(revisions.stdout))["value"].tolist() == [19965.326, 19956.811, 19960.097,
-                                                                             20041.047]
+    revisions = run(
+        [str(BIN / "macro-assets"), "read", "fred.GDP", "--revisions", "2018-01-01"], offline_shell, tmp_path
+    )
+    assert pd.read_csv(io.StringIO(revisions.stdout))["value"].tolist() == [19965.326, 19956.811, 19960.097, 20041.047]
+    # Every read mode honours --as-of: the revisions known on 2018-06-01 are the first two estimates.
+    known = run(
+        [str(BIN / "macro-assets"), "read", "fred.GDP", "--revisions", "2018-01-01", "--as-of", "2018-06-01"],
+        offline_shell,
+        tmp_path,
+    )
+    assert pd.read_csv(io.StringIO(known.stdout))["value"].tolist() == [19965.326, 19956.811]
+    first = run(
+        [
+            str(BIN / "macro-assets"),
+            "read",
+            "fred.GDP",
+            "--first-release",
+            "--as-of",
+            "2018-05-01",
+            "--start",
+            "2018-01-01",
+        ],
+        offline_shell,
+        tmp_path,
+    )
+    assert pd.read_csv(io.StringIO(first.stdout))["value"].tolist() == [19965.326]
+    mid_quarter = run(
+        [str(BIN / "macro-assets"), "read", "fred.GDP", "--revisions", "2018-02-15"], offline_shell, tmp_path
+    )
+    assert mid_quarter.returncode == 2 and "use --revisions 2018-01-01" in mid_quarter.stderr
     objects = list((Path(offline_shell["MACRO_ASSETS_HOME"]) / "objects" / "raw" / "fred").rglob("*.json"))
     assert len(objects) == 4  # GDP, CPIAUCSL, PAYEMS, UNRATE payloads archived verbatim
 
@@ -70,11 +114,14 @@ def test_materialize_from_the_shell_then_read_point_in_time(offline_shell, tmp_p
     assert not (Path(offline_shell["MACRO_ASSETS_HOME"]) / "pgdata" / "postmaster.pid").exists()
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["read", "fred.GPD"], "unknown series 'fred.GPD'"),
-    (["read", "fred.GDP", "--as-of", "someday"], "as_of: 'someday' is not a date"),
-    (["read", "fred.GDP", "--start", "2019-01-01", "--end", "2018-01-01"], "start 2019-01-01 is after end"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["read", "fred.GPD"], "unknown dataset 'fred.GPD'"),
+        (["read", "fred.GDP", "--as-of", "someday"], "as_of: 'someday' is not a date"),
+        (["read", "fred.GDP", "--start", "2019-01-01", "--end", "2018-01-01"], "start 2019-01-01 is after end"),
+    ],
+)
 def test_read_errors_are_clear_and_exit_non_zero(offline_shell, tmp_path, arguments, message):
     result = run([str(BIN / "macro-assets"), *arguments], offline_shell, tmp_path)
     assert result.returncode == 2
@@ -82,10 +129,10 @@ def test_read_errors_are_clear_and_exit_non_zero(offline_shell, tmp_path, argume
 
 
 def test_unknown_arguments_are_refused_except_by_dev(capsys):
-    from macro_assets.cli import build_parser, main
+    from macro_assets.cli.main import build_parser, main
 
     with pytest.raises(SystemExit) as refused:
         main(["read", "fred.GDP", "--bogus"])
     assert refused.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
-    args, extra = build_parser().parse_known_args(["dev", "-p", "3001"])
-    assert args.passes_extra_arguments and extra == ["-p", "3001"]
+    args, extra = build_parser().parse_known_args(["dev", "-p", "3001", "-h", "0.0.0.0"])
+    assert args.passes_extra_arguments and extra == ["-p", "3001", "-h", "0.0.0.0"]  # -h is dagster dev's host

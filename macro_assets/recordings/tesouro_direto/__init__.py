@@ -1,0 +1,1 @@
+"""Tesouro Direto recordings: the manifest and body written by generate.py."""

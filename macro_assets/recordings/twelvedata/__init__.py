@@ -1,0 +1,1 @@
+"""TwelveData time_series recordings and their generator (generate.py); see README.md."""

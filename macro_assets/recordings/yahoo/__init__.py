@@ -1,0 +1,1 @@
+"""Yahoo chart recordings and their generator (generate.py); see README.md."""

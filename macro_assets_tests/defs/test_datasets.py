@@ -1,0 +1,219 @@
+"""The assets through Dagster: range runs of dataset assets of every shape, their checks and metadata, and the
+panel's point-in-time inputs and Parquet output on a real S3 endpoint."""
+
+import datetime as dt
+import io
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from macro_assets.catalog import load_catalog
+from macro_assets.catalog.calendars import business_days
+from macro_assets.defs.datasets import asset_key, build_dataset_asset
+from macro_assets.defs.derived.panels import build_daily_rates_panel
+from macro_assets.defs.io_managers import AS_OF_TAG, ParquetObjectStoreIOManager, WarehouseIOManager
+from macro_assets.defs.resources import ObjectStoreResource, SourcesResource, WarehouseResource
+from macro_assets.warehouse import connect
+
+PANEL = dg.AssetKey(["panels", "daily_rates"])
+
+
+def series_key(dataset_id: str) -> dg.AssetKey:
+    return asset_key(load_catalog().get(dataset_id))
+
+
+def assets_def(key: dg.AssetKey) -> dg.AssetsDefinition:
+    if key == PANEL:
+        return build_daily_rates_panel()
+    catalog = load_catalog()
+    return build_dataset_asset(catalog.get(".".join(key.path)), catalog)
+
+
+def range_tags(first: str, last: str, **extra: str) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last, **extra}
+
+
+@pytest.fixture
+def resources(system_warehouse_url, tmp_path):
+    warehouse = WarehouseResource(url=system_warehouse_url)
+    object_store = ObjectStoreResource(url=str(tmp_path / "objects"))
+    return {
+        "warehouse": warehouse,
+        "object_store": object_store,
+        "sources": SourcesResource(mode="offline"),
+        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "object_store_io_manager": ParquetObjectStoreIOManager(object_store=object_store),
+    }
+
+
+def series_assets(*dataset_ids):
+    return [assets_def(series_key(s)) for s in dataset_ids]
+
+
+def test_a_monthly_range_is_one_run_with_metadata_and_passing_checks(resources, system_warehouse_url):
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            series_assets("fred.GDP", "bcb_sgs.433"),
+            resources=resources,
+            instance=instance,
+            tags=range_tags("2015-01-01", "2018-12-01"),
+        )
+        assert result.success
+        gdp = [e for e in result.get_asset_materialization_events() if e.asset_key == series_key("fred.GDP")]
+        assert len(gdp) == 48  # one event per monthly partition of the range, from one run
+        by_partition = {e.partition: e.materialization.metadata for e in gdp}
+        # Each partition says what it holds; the run's figures, chart and preview sit on the newest one only.
+        assert by_partition["2018-04-01"]["rows_offered"].value == 3  # 2018Q2 (dated April): three vintages
+        assert by_partition["2018-05-01"]["rows_offered"].value == 0
+        assert "records_fetched" not in by_partition["2018-04-01"]
+        newest = by_partition["2018-12-01"]
+        assert newest["records_fetched"].value == 83 and newest["release_basis"].value == "vintage"
+        assert newest["payload_keys"].value[0].startswith("raw/fred/GDP/2015-01-01_2018-12-31/")
+        assert newest["chart"].value.startswith("![fred.GDP](data:image/png;base64,")
+        assert "| obs_date | value | release_time" in newest["preview"].value
+        evaluations = result.get_asset_check_evaluations()
+        assert len(evaluations) == 10 and all(e.passed for e in evaluations)
+        assert instance.get_materialized_partitions(series_key("bcb_sgs.433")) == {
+            f"{y}-{m:02d}-01" for y in range(2015, 2019) for m in range(1, 13)
+        }
+
+    with connect(system_warehouse_url) as warehouse:
+        stored = warehouse.observations.info("fred.GDP")["vintages"]
+        assert warehouse.observations.first_release("bcb_sgs.433", "2018-12-01").iloc[0]["value"] == 0.15
+        assert warehouse.observations.as_of("fred.GDP", "2018-06-01", start="2018-01-01").iloc[0]["value"] == 19956.811
+    with dg.instance_for_test() as instance:
+        again = dg.materialize(
+            series_assets("fred.GDP"),
+            resources=resources,
+            instance=instance,
+            tags=range_tags("2015-01-01", "2018-12-01"),
+        )
+        assert again.success
+    with connect(system_warehouse_url) as warehouse:
+        assert warehouse.observations.info("fred.GDP")["vintages"] == stored  # a re-run adds nothing
+
+
+def test_one_partition_of_the_recorded_range_materializes_offline(resources, system_warehouse_url):
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            series_assets("bcb_sgs.432"), resources=resources, instance=instance, partition_key="2016-10-19"
+        )
+        assert result.success
+    with connect(system_warehouse_url) as warehouse:
+        assert warehouse.observations.latest("bcb_sgs.432")["value"].tolist() == [14.25]  # 14.00 from 20 Oct 2016
+        assert "replayed from the recording of" in warehouse.pipeline.payloads("bcb_sgs.432")["request"][0]
+
+
+def test_a_curve_and_a_bar_set_materialize_with_their_checks(resources, system_warehouse_url):
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            series_assets("us_treasury.par_nominal"),
+            resources=resources,
+            instance=instance,
+            tags=range_tags("2018-12-03", "2018-12-31"),
+        )
+        assert result.success
+        assert all(e.passed for e in result.get_asset_check_evaluations())
+        result = dg.materialize(
+            series_assets("yahoo.USDBRL_1d"),
+            resources=resources,
+            instance=instance,
+            tags=range_tags("2018-12-03", "2018-12-31"),
+        )
+        assert result.success
+        assert all(e.passed for e in result.get_asset_check_evaluations())
+    with connect(system_warehouse_url) as warehouse:
+        curve = warehouse.curves.as_of("us_treasury.par_nominal", start="2018-12-31", end="2018-12-31")
+        by_tenor = curve.sort_values("tenor_years")
+        assert by_tenor["point"].tolist()[:2] == ["1M", "2M"]  # 2 Mo is published from 2018-10-16
+        assert by_tenor["maturity_date"].is_monotonic_increasing
+        bars = warehouse.bars.as_of("yahoo.USDBRL_1d", start="2018-12-03", end="2018-12-31")
+        expected = business_days("BR", dt.date(2018, 12, 3), dt.date(2018, 12, 31))
+        assert len(bars) == len(expected) and (bars["low"] <= bars["close"]).all()
+
+
+def test_the_panel_reads_inputs_as_of_the_run_tag_and_writes_parquet_per_partition(
+    resources, system_warehouse_url, s3_endpoint
+):
+    store = ObjectStoreResource(url="s3://panels-test/macro", endpoint_url=s3_endpoint)
+    resources = {
+        **resources,
+        "object_store": store,
+        "object_store_io_manager": ParquetObjectStoreIOManager(object_store=store),
+    }
+    daily_rates_panel = assets_def(PANEL)
+    daily = [*series_assets("bcb_sgs.432", "bcb_sgs.12", "bcb_sgs.1", "fred.DGS10"), daily_rates_panel]
+    objects = store.open()
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(
+            daily, resources=resources, instance=instance, tags=range_tags("2018-12-24", "2018-12-31")
+        ).success
+        keys = objects.list("frames/panels/daily_rates/")
+        assert keys == [
+            f"frames/panels/daily_rates/{d}.parquet"
+            for d in ("2018-12-24", "2018-12-25", "2018-12-26", "2018-12-27", "2018-12-28", "2018-12-31")
+        ]
+        friday = pd.read_parquet(io.BytesIO(objects.get("frames/panels/daily_rates/2018-12-28.parquet")))
+        assert friday.columns.tolist() == ["obs_date", "bcb_sgs.432", "bcb_sgs.12", "bcb_sgs.1", "fred.DGS10"]
+        assert friday["obs_date"].dt.date.tolist() == [
+            dt.date(2018, 12, 28),
+            dt.date(2018, 12, 29),
+            dt.date(2018, 12, 30),
+        ]  # 432 lists weekend days
+
+        # As of 2018-12-27 12:00 UTC the 27th's CDI (released the next morning) and PTAX (13:10 local) are unknown.
+        as_of = dg.materialize(
+            [daily_rates_panel, *daily[:-1]],
+            selection=[daily_rates_panel],
+            resources=resources,
+            instance=instance,
+            tags=range_tags("2018-12-24", "2018-12-31", **{AS_OF_TAG: "2018-12-27T12:00:00Z"}),
+        )
+        assert as_of.success
+    as_of_prefix = "frames/panels/daily_rates/as_of=20181227T120000Z/"
+    thursday = pd.read_parquet(io.BytesIO(objects.get(f"{as_of_prefix}2018-12-27.parquet")))
+    row = thursday.set_index("obs_date").loc[pd.Timestamp("2018-12-27")]
+    assert row["bcb_sgs.432"] == 6.5 and pd.isna(row["bcb_sgs.12"]) and pd.isna(row["bcb_sgs.1"])
+    assert pd.read_parquet(io.BytesIO(objects.get(f"{as_of_prefix}2018-12-28.parquet"))).empty
+    # The as-of run never overwrote the current panel.
+    current = pd.read_parquet(io.BytesIO(objects.get("frames/panels/daily_rates/2018-12-28.parquet")))
+    assert len(current) == 3
+
+
+FRED_KEY = "abcdefghij0123456789abcdefghij01"
+
+
+def test_the_fred_api_key_reaches_no_log_metadata_or_object_key(resources, system_warehouse_url, monkeypatch):
+    monkeypatch.setenv("FRED_API_KEY", FRED_KEY)  # sent on every request; the replay ignores it
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            series_assets("fred.UNRATE"),
+            resources=resources,
+            instance=instance,
+            tags=range_tags("2018-01-01", "2018-12-01"),
+        )
+        assert result.success
+        records = instance.get_records_for_run(result.run_id).records
+        everything = "\n".join(record.event_log_entry.to_json() for record in records)
+    assert "raw/fred/UNRATE" in everything  # the materialization metadata was read
+    assert FRED_KEY not in everything
+    with connect(system_warehouse_url) as warehouse:
+        payloads = warehouse.pipeline.payloads("fred.UNRATE")
+    assert "api_key=***" in payloads["request"][0]
+    assert FRED_KEY not in payloads.to_csv()
+
+
+def test_live_mode_without_the_fred_key_fails_at_run_start_naming_the_variable(resources, monkeypatch):
+    resources = {**resources, "sources": SourcesResource(mode="live")}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            series_assets("fred.GDP"),
+            resources=resources,
+            instance=instance,
+            tags=range_tags("2018-01-01", "2018-12-01"),
+            raise_on_error=False,
+        )
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+    assert "fred: live mode needs the environment variable FRED_API_KEY" in error
