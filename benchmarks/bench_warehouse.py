@@ -1,11 +1,13 @@
-"""Warehouse throughput and latency against raw PostgreSQL, measured in one run on one server.
+"""Warehouse throughput and latency, measured in one run on one server, every figure beside its baseline.
 
-    python benchmarks/bench_warehouse.py [--url URL] [--rows N] [--repeat R]
+    python benchmarks/bench_warehouse.py [--url URL] [--rows N] [--repeat R] [--panel-series N] [--skip-appends]
 
 URL names a server and the database to create and drop fresh databases from (default: the machine's PostgreSQL,
-postgresql+psycopg2://postgres@127.0.0.1:5432/postgres). Every figure is printed next to its baseline: the append
-path against a bare COPY of the same rows into the same table, and the point-in-time reads against the obvious
-hand-written DISTINCT ON query fetched with a cursor into pandas. See benchmarks/README.md for the figures.
+postgresql+psycopg2://postgres@127.0.0.1:5432/postgres). Appends of every shape are set against a bare COPY of the
+same rows into the same table; point-in-time reads against the obvious hand-written DISTINCT ON query fetched with a
+cursor into pandas, and the observation reads also against DuckDB (arg_max over the same rows, in process) and
+ArcticDB (read(as_of=version) of the same series, LMDB on local disk). duckdb and arcticdb are optional: a figure
+whose library is missing is left out. See benchmarks/README.md for the figures.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,25 +23,40 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+import polars as pl
+import psycopg2
 import sqlalchemy as sa
 
+from macro_assets.shapes import BARS, CURVE_POINTS, OBSERVATIONS, SHAPES, UTC_DATETIME, Shape
 from macro_assets.warehouse import connect, resolve_url
-from macro_assets.warehouse.frames import WRITE_COLUMNS, normalize_for_write
+from macro_assets.warehouse.frames import normalize_for_write
 
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-APPEND_SERIES = 200
-DAILY_DATES = pd.date_range("2010-01-01", "2024-12-31", freq="D")  # 15 years: 5,479 dates
-PANEL_SERIES, PANEL_MONTHS = 500, pd.date_range("2010-01-01", periods=180, freq="MS")
-# A first estimate a day after the date, a revision a month later and an annual benchmark revision.
+# 15 years of weekdays (3,913 dates); a first estimate a day after the date, a revision a month later and an annual
+# benchmark revision a year later.
+DAILY_DATES = pd.bdate_range("2010-01-01", "2024-12-31")
 VINTAGE_LAGS = (pd.Timedelta(days=1), pd.Timedelta(days=30), pd.Timedelta(days=365))
 READ_INSTANT = pd.Timestamp("2025-06-30", tz="UTC")
+CURVE_POINTS_PER_DATE = 30
+BAR_YEAR = pd.date_range("2024-01-01", "2024-12-31 23:55", freq="5min", tz="UTC")  # 105,408 bars
 
-NAIVE_AS_OF = """
-    SELECT series_id, obs_date, value, release_time, release_basis FROM (
-        SELECT DISTINCT ON (series_id, obs_date) series_id, obs_date, value, release_time, release_basis
-        FROM observations WHERE series_id = ANY(%(ids)s) AND release_time <= %(instant)s
-        ORDER BY series_id, obs_date, release_time DESC
-    ) latest WHERE value IS NOT NULL"""
+NAIVE = {
+    "observations": """
+        SELECT series_id, obs_date, value, release_time, release_basis FROM (
+            SELECT DISTINCT ON (series_id, obs_date) series_id, obs_date, value, release_time, release_basis
+            FROM observations WHERE series_id = ANY(%(ids)s) AND release_time <= %(instant)s
+            ORDER BY series_id, obs_date, release_time DESC
+        ) latest WHERE value IS NOT NULL""",
+    "curve_points": """
+        SELECT DISTINCT ON (curve_id, curve_date, point) *
+        FROM curve_points WHERE curve_id = ANY(%(ids)s) AND curve_date = %(day)s AND release_time <= %(instant)s
+        ORDER BY curve_id, curve_date, point, release_time DESC""",
+    "bars": """
+        SELECT DISTINCT ON (dataset_id, bar_time) *
+        FROM bars WHERE dataset_id = ANY(%(ids)s) AND bar_time BETWEEN %(start)s AND %(end)s
+          AND release_time <= %(instant)s
+        ORDER BY dataset_id, bar_time, release_time DESC""",
+}
 
 
 @contextmanager
@@ -56,52 +74,8 @@ def fresh_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def append_frame(rows: int, seed: int = 1) -> pd.DataFrame:
-    """`rows` observations of APPEND_SERIES series, one vintage each, released 30 days after their date."""
-    dates = pd.date_range("2000-01-01", periods=rows // APPEND_SERIES, freq="D")
-    series = np.repeat([f"bench.s{i:04d}" for i in range(APPEND_SERIES)], len(dates))
-    obs_dates = np.tile(dates.values, APPEND_SERIES)
-    return pd.DataFrame(
-        {
-            "series_id": series,
-            "obs_date": obs_dates,
-            "value": np.random.default_rng(seed).normal(100, 10, len(series)).round(4),
-            "release_time": pd.DatetimeIndex(obs_dates).tz_localize("UTC")
-            + pd.Timedelta(days=30, hours=13, minutes=30),
-            "release_basis": "vintage",
-        }
-    )
-
-
-def revised(frame: pd.DataFrame, share: float = 0.1) -> pd.DataFrame:
-    """The next vintage of every row a week later, with `share` of the values changed."""
-    changed = np.random.default_rng(2).random(len(frame)) < share
-    return frame.assign(
-        value=np.where(changed, frame["value"] + 1.0, frame["value"]),
-        release_time=frame["release_time"] + pd.Timedelta(days=7),
-    )
-
-
-def vintage_history(series_ids: list[str], dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """Three vintages of every date of every series, each vintage a different value."""
-    parts = []
-    for k, lag in enumerate(VINTAGE_LAGS):
-        series = np.repeat(series_ids, len(dates))
-        obs_dates = np.tile(dates.values, len(series_ids))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "series_id": series,
-                    "obs_date": obs_dates,
-                    "value": np.arange(len(series), dtype="float64") + k / 10,
-                    "release_time": pd.DatetimeIndex(obs_dates).tz_localize("UTC")
-                    + lag
-                    + pd.Timedelta(hours=13, minutes=30),
-                    "release_basis": "vintage",
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+def dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg2://", "postgresql://", 1)
 
 
 def seconds(action: Callable[[], object]) -> float:
@@ -110,125 +84,395 @@ def seconds(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def timings(action: Callable[[], object], runs: int, warmup: int) -> list[float]:
+def median_of(action: Callable[[], object], runs: int, warmup: int = 1) -> float:
     for _ in range(warmup):
         action()
-    return [seconds(action) for _ in range(runs)]
+    return statistics.median(seconds(action) for _ in range(runs))
 
 
-def p95(values: list[float]) -> float:
-    return float(np.percentile(values, 95))
+# ------------------------------------------------------------------------------------------------ data
+def utc(instants: np.ndarray) -> pl.Series:
+    return pl.Series(instants.astype("datetime64[us]")).dt.replace_time_zone("UTC")
 
 
-# ----------------------------------------------------------------------------------------------- appends
-def measure_appends(server_url: str, rows: int, repeat: int) -> dict[str, float]:
-    frame = append_frame(rows)
-    next_vintage = revised(frame)
-    csv = io.BytesIO()
-    normalize_for_write(frame).select(WRITE_COLUMNS).write_csv(csv, include_header=False)
-    csv_bytes = csv.getvalue()
-    fast, overlapping, copies = [], [], []
-    for _ in range(repeat):
-        with fresh_database(server_url) as url, connect(url) as wh:
-            fast.append(seconds(lambda: wh.append(frame)))
-            started = time.perf_counter()
-            second = wh.append(next_vintage)
-            overlapping.append(time.perf_counter() - started)
-        with fresh_database(server_url) as url, connect(url) as wh:
-            copies.append(seconds(lambda: raw_copy(wh, csv_bytes)))
+def batch(shape: Shape, rows: int) -> pl.DataFrame:
+    """`rows` distinct keys of 200 datasets of `shape`, one vintage each, every value column filled."""
+    per_dataset = rows // 200
+    ids = np.repeat([f"bench.d{i:04d}" for i in range(200)], per_dataset)
+    step = np.tile(np.arange(per_dataset), 200)
+    level = np.random.default_rng(1).normal(100, 10, len(ids)).round(4)
+    start = np.datetime64("2000-01-01", "D")
+    if shape is BARS:
+        first = start + step * np.timedelta64(5, "m")
+        keys = {"bar_time": utc(first)}
+    elif shape is CURVE_POINTS:
+        first = start + step // 20
+        keys = {"curve_date": first, "point": [f"{k}Y" for k in range(1, 21)] * (len(ids) // 20)}
+    else:
+        first = start + step
+        keys = {"obs_date": first}
+    values = {
+        column: start + step + 3650 if dtype == pl.Date else level + k
+        for k, (column, dtype) in enumerate(shape.value_schema.items())
+    }
+    release = utc(first.astype("datetime64[m]") + np.timedelta64((30 * 24 + 13) * 60 + 30, "m"))
+    return pl.DataFrame({shape.id_column: ids, **keys, "release_time": release, **values, "release_basis": "vintage"})
+
+
+def revised(shape: Shape, frame: pl.DataFrame, share: float = 0.1) -> pl.DataFrame:
+    """The next vintage of every row a week later, with `share` of the rows changed in their first value column."""
+    column = shape.value_columns[0] if shape is not CURVE_POINTS else "rate"
+    changed = pl.Series(np.random.default_rng(2).random(frame.height) < share)
+    return frame.with_columns(
+        pl.when(changed).then(pl.col(column) + 1.0).otherwise(pl.col(column)).alias(column),
+        release_time=pl.col("release_time") + pl.duration(days=7),
+    )
+
+
+def vintage_history(series_ids: list[str], dates: pd.DatetimeIndex) -> pl.DataFrame:
+    """Three vintages of every date of every series, each vintage a different value."""
+    parts = []
+    for k, lag in enumerate(VINTAGE_LAGS):
+        obs_dates = np.tile(dates.values.astype("datetime64[D]"), len(series_ids))
+        parts.append(
+            pl.DataFrame(
+                {
+                    "series_id": np.repeat(series_ids, len(dates)),
+                    "obs_date": obs_dates,
+                    "value": np.arange(len(obs_dates), dtype="float64") + k / 10,
+                    "release_time": utc(obs_dates + lag.to_numpy() + np.timedelta64(13 * 60 + 30, "m")),
+                    "release_basis": "vintage",
+                }
+            )
+        )
+    return pl.concat(parts)
+
+
+# ------------------------------------------------------------------------------------------------ appends
+def measure_appends(server_url: str, rows: int, repeat: int) -> dict[str, dict[str, float]]:
+    figures = {}
+    for name, shape in SHAPES.items():
+        frame = batch(shape, rows)
+        next_vintage = revised(shape, frame)
+        csv = io.BytesIO()
+        normalize_for_write(shape, frame).write_csv(csv, include_header=False)
+        fast, overlapping, copies = [], [], []
+        for _ in range(repeat):
+            with fresh_database(server_url) as url, connect(url) as wh:
+                started = time.perf_counter()
+                wh.pipeline.append(name, frame)
+                fast.append(time.perf_counter() - started)
+                second = wh.pipeline.append(name, next_vintage)
+                overlapping.append(time.perf_counter() - started - fast[-1])
+            with fresh_database(server_url) as url:
+                connect(url).close()
+                started = time.perf_counter()
+                raw_copy(url, shape, csv.getvalue())
+                copies.append(time.perf_counter() - started)
         print(
-            f"  append {fast[-1]:.2f} s, overlapping append {overlapping[-1]:.2f} s (added {second.added:,},"
-            f" unchanged {second.unchanged:,}), raw COPY {copies[-1]:.2f} s",
+            f"  {name}: append {statistics.median(fast):.2f} s, overlapping append"
+            f" {statistics.median(overlapping):.2f} s (added {second.added:,}, unchanged {second.unchanged:,}),"
+            f" raw COPY {statistics.median(copies):.2f} s",
             flush=True,
         )
-    return {
-        "append": rows / statistics.median(fast),
-        "overlapping": rows / statistics.median(overlapping),
-        "copy": rows / statistics.median(copies),
-    }
+        figures[name] = {
+            "append": rows / statistics.median(fast),
+            "copy": rows / statistics.median(copies),
+            "overlapping": rows / statistics.median(overlapping),
+        }
+    return figures
 
 
-def raw_copy(wh, csv_bytes: bytes) -> None:
-    with wh.engine.raw_connection() as connection:
+def raw_copy(url: str, shape: Shape, csv_bytes: bytes) -> None:
+    connection = psycopg2.connect(dsn(url))
+    try:
         with connection.cursor() as cursor:
             cursor.copy_expert(
-                f"COPY observations ({', '.join(WRITE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", io.BytesIO(csv_bytes)
+                f"COPY {shape.table} ({', '.join(shape.write_schema)}) FROM STDIN WITH (FORMAT csv)",
+                io.BytesIO(csv_bytes),
             )
         connection.commit()
+    finally:
+        connection.close()
 
 
 # -------------------------------------------------------------------------------------------------- reads
-def naive_as_of(wh, ids: list[str], instant: pd.Timestamp) -> pd.DataFrame:
-    with wh.engine.raw_connection() as connection, connection.cursor() as cursor:
-        cursor.execute(NAIVE_AS_OF, {"ids": ids, "instant": instant.to_pydatetime()})
-        columns = [c.name for c in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+def naive(url: str, shape: Shape, **params) -> pd.DataFrame:
+    connection = psycopg2.connect(dsn(url))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(NAIVE[shape.name], params)
+            return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+    finally:
+        connection.close()
 
 
-def measure_reads(server_url: str) -> dict[str, float]:
-    daily, panel = "bench.daily", [f"bench.p{i:04d}" for i in range(PANEL_SERIES)]
+def vacuum(url: str) -> None:
+    # What autovacuum does to a real warehouse soon after a load: fresh statistics and visibility map.
+    connection = psycopg2.connect(dsn(url))
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    connection.close()
+
+
+def duckdb_reader(history: pl.DataFrame):
+    try:
+        import duckdb
+    except ImportError:
+        return None
+    con = duckdb.connect()
+    con.register("history_arrow", history.to_arrow())
+    con.execute("CREATE TABLE history AS SELECT * FROM history_arrow")
+    con.unregister("history_arrow")
+    query = """
+        SELECT series_id, obs_date, arg_max(value, release_time) AS value, max(release_time) AS release_time,
+               arg_max(release_basis, release_time) AS release_basis
+        FROM history WHERE series_id IN (SELECT unnest(?)) AND release_time <= ?
+        GROUP BY series_id, obs_date ORDER BY series_id, obs_date"""
+    return lambda ids, instant: con.execute(query, [ids, instant.to_pydatetime()]).df()
+
+
+def arctic_reader(history: pl.DataFrame, directory: str):
+    """Each vintage written as a version of every series (version k: the k-th vintage of every date): ArcticDB
+    versions are writes, with no release-time semantics, so as_of names the last version."""
+    try:
+        import arcticdb
+        from arcticdb.version_store.library import ReadRequest, WritePayload
+    except ImportError:
+        return None
+    library = arcticdb.Arctic(f"lmdb://{directory}?map_size=8GB").get_library("bench", create_if_missing=True)
+    per_vintage = history.height // len(VINTAGE_LAGS)
+    for k in range(len(VINTAGE_LAGS)):
+        part = history.slice(k * per_vintage, per_vintage).to_pandas()
+        payloads = [
+            WritePayload(series, frame.set_index("obs_date").drop(columns="series_id"))
+            for series, frame in part.groupby("series_id", sort=False)
+        ]
+        library.write_batch(payloads)
+    last = len(VINTAGE_LAGS) - 1
+
+    def read(ids: list[str]):
+        if len(ids) == 1:
+            return [library.read(ids[0], as_of=last).data]
+        return [item.data for item in library.read_batch([ReadRequest(s, as_of=last) for s in ids])]
+
+    return read
+
+
+def measure_observation_reads(server_url: str, panel_series: int) -> dict[str, float]:
+    panel = [f"bench.p{i:04d}" for i in range(panel_series)]
+    one = panel[:1]
+    history = vintage_history(panel, DAILY_DATES)
+    print(
+        f"  observations: {history.height:,} rows ({panel_series} daily series x {len(DAILY_DATES):,} dates x"
+        f" {len(VINTAGE_LAGS)} vintages)",
+        flush=True,
+    )
+    figures = {}
+    with fresh_database(server_url) as url, connect(url) as wh, tempfile.TemporaryDirectory() as arctic_dir:
+        wh.pipeline.append("observations", history)
+        vacuum(url)
+        duck, arctic = duckdb_reader(history), arctic_reader(history, arctic_dir)
+        ours_one, ours_panel = (wh.observations.as_of(ids, as_of=READ_INSTANT) for ids in (one, panel))
+        assert len(ours_one) == len(DAILY_DATES) and len(ours_panel) == len(panel) * len(DAILY_DATES)
+        assert len(naive(url, OBSERVATIONS, ids=one, instant=READ_INSTANT)) == len(ours_one)
+        if duck is not None:  # the same rows: same dates, values and release times
+            theirs = duck(panel, READ_INSTANT)
+            assert theirs["value"].tolist() == ours_panel["value"].tolist()
+            assert (theirs["release_time"].dt.tz_convert("UTC") == ours_panel["release_time"]).all()
+        if arctic is not None:
+            assert sum(len(frame) for frame in arctic(panel)) == len(ours_panel)
+
+        figures["one"] = median_of(lambda: wh.observations.as_of(one, as_of=READ_INSTANT), runs=30, warmup=3)
+        figures["one_polars"] = median_of(
+            lambda: wh.observations.as_of(one, as_of=READ_INSTANT, output="polars"), runs=30, warmup=3
+        )
+        figures["one_naive"] = median_of(lambda: naive(url, OBSERVATIONS, ids=one, instant=READ_INSTANT), runs=30)
+        figures["panel"] = median_of(lambda: wh.observations.as_of(panel, as_of=READ_INSTANT), runs=5)
+        figures["panel_polars"] = median_of(
+            lambda: wh.observations.as_of(panel, as_of=READ_INSTANT, output="polars"), runs=5
+        )
+        if duck is not None:
+            figures["one_duckdb"] = median_of(lambda: duck(one, READ_INSTANT), runs=30, warmup=3)
+            figures["panel_duckdb"] = median_of(lambda: duck(panel, READ_INSTANT), runs=5)
+        if arctic is not None:
+            figures["one_arctic"] = median_of(lambda: arctic(one), runs=30, warmup=3)
+            figures["panel_arctic"] = median_of(lambda: arctic(panel), runs=5)
+    return figures
+
+
+def curve_history(curves: int) -> pl.DataFrame:
+    """`curves` daily par curves of CURVE_POINTS_PER_DATE tenors over DAILY_DATES, published each evening and
+    corrected the next morning (two vintages of every point)."""
+    days = DAILY_DATES.values.astype("datetime64[D]")
+    n = len(days) * CURVE_POINTS_PER_DATE
+    parts = []
+    for k, hours in enumerate((21, 33)):
+        for c in range(curves):
+            curve_dates = np.repeat(days, CURVE_POINTS_PER_DATE)
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "curve_id": f"bench.curve{c}",
+                        "curve_date": curve_dates,
+                        "point": [f"{t}M" for t in range(1, CURVE_POINTS_PER_DATE + 1)] * len(days),
+                        "release_time": utc(curve_dates + np.timedelta64(hours, "h")),
+                        **{
+                            column: pl.Series([None] * n, dtype=dtype)
+                            for column, dtype in CURVE_POINTS.value_schema.items()
+                        },
+                    }
+                ).with_columns(
+                    tenor_years=pl.Series(np.tile(np.arange(1, 31) / 12, len(days))),
+                    rate=pl.Series(np.linspace(3, 5, n) + k / 100),
+                    release_basis=pl.lit("vintage"),
+                )
+            )
+    return pl.concat(parts)
+
+
+def bar_history() -> pl.DataFrame:
+    """One year of 5-minute bars of two instruments, 1% of them revised a day later."""
+    parts = []
+    for instrument in ("bench.USDBRL_5min", "bench.USDCOP_5min"):
+        close = 5 + np.cumsum(np.random.default_rng(3).normal(0, 0.001, len(BAR_YEAR)))
+        frame = pl.DataFrame(
+            {
+                "dataset_id": instrument,
+                "bar_time": pl.Series(BAR_YEAR).cast(UTC_DATETIME),
+                "open": close,
+                "high": close + 0.002,
+                "low": close - 0.002,
+                "close": close,
+                "adj_close": close,
+                "volume": 1000.0,
+                "dividend": None,
+                "split_ratio": None,
+            }
+        )
+        frame = frame.with_columns(
+            release_time=pl.col("bar_time") + pl.duration(minutes=5), release_basis=pl.lit("observed")
+        )
+        revisions = frame.gather_every(100).with_columns(
+            close=pl.col("close") + 0.01, release_time=pl.col("release_time") + pl.duration(days=1)
+        )
+        parts += [frame, revisions]
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def measure_curve_and_bar_reads(server_url: str) -> dict[str, float]:
+    figures = {}
+    day, curve = pd.Timestamp("2020-06-15").date(), ["bench.curve0"]
+    morning = pd.Timestamp("2020-06-16 06:00", tz="UTC")  # the evening curve, before the correction
+    start, end = BAR_YEAR[0], BAR_YEAR[-1]
     with fresh_database(server_url) as url, connect(url) as wh:
-        wh.append(vintage_history([daily], DAILY_DATES))
-        wh.append(vintage_history(panel, PANEL_MONTHS))
-        # What autovacuum does to a real warehouse soon after a load: fresh statistics and visibility map.
-        with wh.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(sa.text("VACUUM ANALYZE observations"))
-        one, many = wh.as_of(daily, as_of=READ_INSTANT), wh.as_of(panel, as_of=READ_INSTANT)
-        assert len(one) == len(DAILY_DATES) and len(many) == PANEL_SERIES * len(PANEL_MONTHS)
-        assert len(naive_as_of(wh, [daily], READ_INSTANT)) == len(one)
+        wh.pipeline.append("curve_points", curve_history(3))
+        wh.pipeline.append("bars", bar_history())
+        vacuum(url)
+        ours = wh.curves.as_of(curve, as_of=morning, start=day, end=day)
+        plain = naive(url, CURVE_POINTS, ids=curve, day=day, instant=morning)
+        assert len(ours) == len(plain) == CURVE_POINTS_PER_DATE and (ours["rate"] == plain["rate"]).all()
+        figures["curve"] = median_of(lambda: wh.curves.as_of(curve, as_of=morning, start=day, end=day), runs=50)
+        figures["curve_naive"] = median_of(
+            lambda: naive(url, CURVE_POINTS, ids=curve, day=day, instant=morning), runs=50
+        )
+        bars = ["bench.USDBRL_5min"]
+        ours = wh.bars.as_of(bars, start=start, end=end)
+        plain = naive(url, BARS, ids=bars, start=start, end=end, instant=pd.Timestamp.now(tz="UTC"))
+        assert len(ours) == len(plain) == len(BAR_YEAR) and (ours["close"] == plain["close"]).all()
+        figures["bars"] = median_of(lambda: wh.bars.as_of(bars, start=start, end=end), runs=10)
+        figures["bars_hourly"] = median_of(lambda: wh.bars.as_of(bars, start=start, end=end, resample="1h"), runs=10)
+        figures["bars_naive"] = median_of(
+            lambda: naive(url, BARS, ids=bars, start=start, end=end, instant=pd.Timestamp.now(tz="UTC")), runs=10
+        )
+    return figures
 
-        daily_runs = timings(lambda: wh.as_of(daily, as_of=READ_INSTANT), runs=50, warmup=5)
-        daily_naive = timings(lambda: naive_as_of(wh, [daily], READ_INSTANT), runs=50, warmup=5)
-        panel_runs = timings(lambda: wh.as_of(panel, as_of=READ_INSTANT), runs=10, warmup=2)
-        panel_naive = timings(lambda: naive_as_of(wh, panel, READ_INSTANT), runs=10, warmup=2)
-    return {
-        "daily_median": statistics.median(daily_runs),
-        "daily_p95": p95(daily_runs),
-        "daily_naive_median": statistics.median(daily_naive),
-        "panel_median": statistics.median(panel_runs),
-        "panel_naive_median": statistics.median(panel_naive),
-    }
 
-
+# ---------------------------------------------------------------------------------------------- the table
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL, help="server URL; its database is used to create fresh ones")
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows per append (default 1,000,000)")
+    parser.add_argument("--rows", type=int, default=400_000, help="rows per append of each shape (default 400,000)")
     parser.add_argument("--repeat", type=int, default=3, help="fresh-database repetitions of the append figures")
+    parser.add_argument("--panel-series", type=int, default=500, help="daily series in the panel (default 500)")
+    parser.add_argument("--skip-appends", action="store_true", help="measure the reads only")
     args = parser.parse_args()
     server_url = resolve_url(args.url)
 
-    print(f"server: {sa.make_url(server_url).render_as_string(hide_password=True)}, rows: {args.rows:,}")
-    appends = measure_appends(server_url, args.rows, args.repeat)
-    reads = measure_reads(server_url)
+    print(f"server: {sa.make_url(server_url).render_as_string(hide_password=True)}", flush=True)
+    figures = []
+    if not args.skip_appends:
+        print(f"appends of {args.rows:,} rows per shape, median of {args.repeat}:", flush=True)
+        for name, f in measure_appends(server_url, args.rows, args.repeat).items():
+            figures += [
+                (
+                    f"{name}: append / raw COPY",
+                    f"{f['append'] / f['copy']:.2f}",
+                    ">= 0.70",
+                    f["append"] >= 0.7 * f["copy"],
+                ),
+                (f"{name}: append, empty table (rows/s)", f"{f['append']:,.0f}", "", ""),
+                (f"{name}: raw COPY (rows/s)", f"{f['copy']:,.0f}", "baseline", ""),
+                (
+                    f"{name}: append 10% revised, staging (rows/s)",
+                    f"{f['overlapping']:,.0f}",
+                    f"{f['overlapping'] / f['copy']:.2f} of COPY",
+                    "",
+                ),
+            ]
+    reads = measure_observation_reads(server_url, args.panel_series)
+    reads |= measure_curve_and_bar_reads(server_url)
 
-    append_ratio = appends["append"] / appends["copy"]
-    overlap_ratio = appends["overlapping"] / appends["copy"]
-    daily_ms, daily_p95_ms = reads["daily_median"] * 1e3, reads["daily_p95"] * 1e3
-    figures = [
-        ("raw COPY into observations (rows/s)", f"{appends['copy']:,.0f}", "baseline", ""),
-        ("append, empty table (rows/s)", f"{appends['append']:,.0f}", "", ""),
-        ("append / raw COPY", f"{append_ratio:.2f}", ">= 0.70", append_ratio >= 0.7),
-        ("append, 10% revised, staging (rows/s)", f"{appends['overlapping']:,.0f}", "", ""),
-        ("overlapping append / raw COPY", f"{overlap_ratio:.2f}", "", ""),
-        ("as_of daily 15y x 3 vintages, median (ms)", f"{daily_ms:.2f}", "<= 2 ms", daily_ms <= 2),
-        ("as_of daily, p95 (ms)", f"{daily_p95_ms:.2f}", "", ""),
-        ("naive DISTINCT ON + fetchall, median (ms)", f"{reads['daily_naive_median'] * 1e3:.2f}", "baseline", ""),
-        ("as_of daily / naive", f"{reads['daily_median'] / reads['daily_naive_median']:.2f}", "< 1", ""),
+    def ms(key: str) -> str:
+        return f"{reads[key] * 1e3:.1f} ms"
+
+    figures += [
+        ("as_of one daily series (3,913 dates), pandas", ms("one"), "", ""),
+        ("  polars output", ms("one_polars"), "", ""),
+        ("  naive DISTINCT ON + fetchall", ms("one_naive"), f"{reads['one'] / reads['one_naive']:.2f}x", ""),
+    ]
+    for key, label in (("one_duckdb", "  DuckDB arg_max"), ("one_arctic", "  ArcticDB read(as_of=version)")):
+        if key in reads:
+            figures.append((label, ms(key), f"{reads['one'] / reads[key]:.2f}x", ""))
+    figures += [
+        (f"as_of {args.panel_series}-series daily panel, pandas", f"{reads['panel']:.3f} s", "", ""),
+        ("  polars output", f"{reads['panel_polars']:.3f} s", "", ""),
+    ]
+    if "panel_duckdb" in reads:
+        ratio = reads["panel"] / reads["panel_duckdb"]
+        figures.append(("  DuckDB arg_max", f"{reads['panel_duckdb']:.3f} s", f"{ratio:.2f}x", ratio <= 1))
+    if "panel_arctic" in reads:
+        figures.append(
+            (
+                "  ArcticDB read_batch",
+                f"{reads['panel_arctic']:.3f} s",
+                f"{reads['panel'] / reads['panel_arctic']:.2f}x",
+                "",
+            )
+        )
+    figures += [
+        ("curve as of an instant, one date (30 points)", ms("curve"), "", ""),
         (
-            "as_of 500 monthly series, median (s)",
-            f"{reads['panel_median']:.3f}",
-            "<= 0.5 s",
-            reads["panel_median"] <= 0.5,
+            "  naive DISTINCT ON + fetchall",
+            ms("curve_naive"),
+            f"{reads['curve'] / reads['curve_naive']:.2f}x",
+            reads["curve"] <= reads["curve_naive"],
         ),
-        ("naive panel, median (s)", f"{reads['panel_naive_median']:.3f}", "baseline", ""),
-        ("as_of panel / naive", f"{reads['panel_median'] / reads['panel_naive_median']:.2f}", "< 1", ""),
+        ("one year of 5-minute bars (105,408)", ms("bars"), "", ""),
+        ("  resampled to 1h at read time", ms("bars_hourly"), "", ""),
+        (
+            "  naive DISTINCT ON + fetchall",
+            ms("bars_naive"),
+            f"{reads['bars'] / reads['bars_naive']:.2f}x",
+            reads["bars"] <= reads["bars_naive"],
+        ),
     ]
     width = max(len(f[0]) for f in figures)
-    print(f"\n{'figure':<{width}}  {'value':>12}  {'goal':>9}  met?")
+    print(f"\n{'figure':<{width}}  {'value':>14}  {'vs / goal':>14}  met?")
     for name, value, goal, met in figures:
         verdict = "" if met == "" else ("yes" if met else "NO")
-        print(f"{name:<{width}}  {value:>12}  {goal:>9}  {verdict}")
+        print(f"{name:<{width}}  {value:>14}  {goal:>14}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -208,7 +208,7 @@ def test_dagster_yaml_records_runs_in_postgres(tmp_path, monkeypatch, scratch_da
     monkeypatch.setenv("DAGSTER_PG_URL", url_template.format(db=scratch_database))
     shutil.copy(DAGSTER_YAML_PATH, tmp_path / "dagster.yaml")
 
-    @dg.asset(pool="warehouse")
+    @dg.asset(pool="source_fred")
     def tiny() -> int:
         return 1
 
@@ -230,7 +230,7 @@ def test_dagster_yaml_records_runs_in_postgres(tmp_path, monkeypatch, scratch_da
         assert result.run_id in {run.run_id for run in instance.get_runs()}
         assert instance.get_latest_materialization_event(tiny.key) is not None
         # The step claimed a slot, so the pool exists with the configured default limit.
-        assert instance.event_log_storage.get_concurrency_info("warehouse").slot_count == 4
+        assert instance.event_log_storage.get_concurrency_info("source_fred").slot_count == 2
 
     # Read the row back independently of Dagster: the run landed in the database we created.
     check_dsn = f"postgresql://postgres@127.0.0.1:5432/{scratch_database}"

@@ -20,8 +20,8 @@ import holidays
 import pytest
 
 import macro_assets.recordings as recordings_pkg
-from macro_assets_tests.paths import SHARED
 from macro_assets.recordings import synthesize
+from macro_assets_tests.paths import SHARED
 
 REC = Path(recordings_pkg.__file__).resolve().parent
 VERBATIM = REC / "fred" / "verbatim"

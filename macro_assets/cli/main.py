@@ -105,8 +105,23 @@ def command_read(args: argparse.Namespace) -> int:
     except MacroAssetsError as error:
         print(f"macro-assets read: {error}", file=sys.stderr)
         return 2
-    frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+    as_csv(frame).to_csv(sys.stdout, index=False)
     return 0
+
+
+DATE_COLUMNS = ("obs_date", "curve_date", "maturity_date")
+
+
+def as_csv(frame):
+    """Dates as YYYY-MM-DD, instants as ISO 8601 with their UTC offset."""
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        if name in DATE_COLUMNS:
+            columns[name] = column.dt.strftime("%Y-%m-%d")
+        elif hasattr(column, "dt") and getattr(column.dt, "tz", None) is not None:
+            columns[name] = column.map(lambda moment: moment.isoformat() if moment == moment else "")
+    return frame.assign(**columns)
 
 
 def read(warehouse, dataset, args: argparse.Namespace):
