@@ -50,9 +50,9 @@ def print_summary(elapsed: float) -> None:
         if info is None:
             print(f"{name:<28}{partitions:>11}  (Parquet frames in the object store)")
             continue
-        window = f"{info.get('first_date')} .. {info.get('last_date')}" if info.get("keys") else "nothing stored"
+        window = f"{_day(info['start'])} .. {_day(info['end'])}" if info["keys"] else "nothing stored"
         print(
-            f"{name:<28}{partitions:>11}{info.get('keys', 0):>8}{info.get('vintages', 0):>10}"
+            f"{name:<28}{partitions:>11}{info['keys']:>8}{info['vintages']:>10}"
             f"{quarantine_counts.get(dataset_id, 0):>12}  {window}"
         )
     print(f"\nchecks: {passed} passed, {failed} failed" + ("".join(f"\n  failed: {f}" for f in failures)))
@@ -66,3 +66,7 @@ def print_summary(elapsed: float) -> None:
         "print(connect().observations.as_of('bcb_sgs.433'))\""
     )
     print("UI:    macro-assets dev   (then open http://127.0.0.1:3000)")
+
+
+def _day(moment) -> str:
+    return str(moment)[:10]

@@ -7,19 +7,28 @@ import dagster as dg
 
 from macro_assets.catalog import load_catalog
 from macro_assets.defs.automation import panels_automation
+from macro_assets.defs.checks import build_dataset_checks
 from macro_assets.defs.datasets import WAREHOUSE_IO_MANAGER, build_dataset_asset
 from macro_assets.defs.derived.panels import FRAMES_IO_MANAGER, build_daily_rates_panel
 from macro_assets.defs.io_managers import ParquetObjectStoreIOManager, WarehouseIOManager
+from macro_assets.defs.jobs import quality_checks_job, range_jobs
 from macro_assets.defs.resources import ObjectStoreResource, SourcesResource, WarehouseResource
 
 
 def dataset_definitions() -> dg.Definitions:
     catalog = load_catalog()
-    return dg.Definitions(assets=[build_dataset_asset(spec, catalog) for spec in catalog.datasets.values()])
+    return dg.Definitions(
+        assets=[build_dataset_asset(spec, catalog) for spec in catalog.datasets.values()],
+        asset_checks=[build_dataset_checks(spec) for spec in catalog.datasets.values()],
+    )
 
 
 def derived_definitions() -> dg.Definitions:
     return dg.Definitions(assets=[build_daily_rates_panel()], sensors=[panels_automation])
+
+
+def job_definitions(assets: list[dg.AssetsDefinition]) -> dg.Definitions:
+    return dg.Definitions(jobs=[*range_jobs(assets), quality_checks_job])
 
 
 def resource_definitions() -> dg.Definitions:
@@ -34,3 +43,9 @@ def resource_definitions() -> dg.Definitions:
             FRAMES_IO_MANAGER: ParquetObjectStoreIOManager(object_store=object_store),
         }
     )
+
+
+def all_definitions() -> dg.Definitions:
+    datasets, derived = dataset_definitions(), derived_definitions()
+    jobs = job_definitions([*datasets.assets, *derived.assets])
+    return dg.Definitions.merge(datasets, derived, jobs, resource_definitions())

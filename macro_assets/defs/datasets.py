@@ -1,5 +1,5 @@
-"""One asset per catalog dataset, whatever its shape: fetch and parse through the source's connector, write
-through the warehouse IO manager, then judge what is stored for the window with the shape's rules."""
+"""One asset per catalog dataset, whatever its shape: fetch and parse through the source's connector and write
+through the warehouse IO manager. Its checks (defs/checks.py) judge what is stored."""
 
 import warnings
 
@@ -10,10 +10,10 @@ from macro_assets.catalog import Catalog, DatasetSpec
 from macro_assets.defs.io_managers import DATASET_METADATA_KEY, READERS
 from macro_assets.defs.partitions import inclusive_dates, partitions_for
 from macro_assets.defs.previews import chart, preview
-from macro_assets.defs.resources import ObjectStoreResource, SourcesResource, WarehouseResource
+from macro_assets.defs.resources import REPLAY_TAG, ObjectStoreResource, SourcesResource, WarehouseResource
 from macro_assets.ingest import Batch, ingest
 from macro_assets.ingest.pipeline import row_dates
-from macro_assets.quality import Judged, bars, curves, observations
+from macro_assets.quality import bars, curves, observations
 from macro_assets.sources.base import RELEASE_SCHEMA
 
 # Single-run backfills are what a range run of a dataset needs; Dagster still labels the parameter beta.
@@ -53,7 +53,6 @@ def _definition_metadata(dataset: DatasetSpec) -> dict:
 def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefinition:
     key = asset_key(dataset)
     source = catalog.sources[dataset.source]
-    rules = RULES[dataset.kind]
 
     @dg.asset(
         key=key,
@@ -71,7 +70,6 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
             "shape": KINDS[dataset.kind],
         },
         metadata=_definition_metadata(dataset),
-        check_specs=[dg.AssetCheckSpec(rule.name, asset=key, description=rule.description) for rule in rules],
         # No step retry policy: the HTTP client already retries what is transient (429, 5xx, network errors) with
         # backoff, and a refused payload or a missing recording would fail again.
         pool=f"source_{dataset.source}",
@@ -84,8 +82,10 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
         warehouse: WarehouseResource,
     ):
         start, end = inclusive_dates(context.partition_time_window)
-        session = sources.session()
+        session = sources.session(context.run.tags.get(REPLAY_TAG))
         stored = warehouse.open()
+        reader = getattr(stored, READERS[dataset.kind])
+        before = reader.vintages(str(dataset.id), start, end, output="polars")
         try:
             batch = ingest(
                 dataset,
@@ -93,28 +93,15 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
                 end,
                 session,
                 object_store.open(),
-                coverage=lambda before: stored.pipeline.fetch_coverage(str(dataset.id), before),
+                coverage=lambda moment: stored.pipeline.fetch_coverage(str(dataset.id), moment),
+                stored_keys=lambda: before[dataset.shape.key_columns[0]].unique().to_list(),
             )
         finally:
             session.client.close()
-        reader = getattr(stored, READERS[dataset.kind])
         # What the window will hold once the batch is appended (the append rule only drops rows that change
         # nothing, so first and latest values are the same): drawn before the write, since metadata goes with it.
-        before = reader.vintages(str(dataset.id), start, end, output="polars")
         _describe(context, batch, pl.concat([_comparable(dataset, before), _comparable(dataset, batch.rows)]))
-        yield dg.Output(batch)
-        # The IO manager has written the batch by now: the rules judge what is stored for the whole window.
-        judged_at = batch.fetched_at or context.instance.get_run_record_by_id(context.run_id).create_timestamp
-        judged = Judged(dataset, reader.vintages(str(dataset.id), start, end, output="polars"), start, end, judged_at)
-        for rule in rules:
-            outcome = rule.judge(judged)
-            yield dg.AssetCheckResult(
-                check_name=rule.name,
-                asset_key=key,
-                passed=outcome.passed,
-                severity=dg.AssetCheckSeverity[rule.severity],
-                metadata=outcome.metadata,
-            )
+        return dg.Output(batch)
 
     return dataset_asset
 

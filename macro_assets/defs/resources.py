@@ -3,8 +3,6 @@
 Each reads its defaults from the environment when a run opens it, never at import time.
 """
 
-import datetime as dt
-
 import dagster as dg
 from pydantic import PrivateAttr
 
@@ -16,6 +14,7 @@ from macro_assets.object_store import ObjectStore, open_object_store
 from macro_assets.recordings import packaged_recordings
 from macro_assets.sources import CONNECTORS
 from macro_assets.sources.base import SourceSession
+from macro_assets.timeutil import parse_instant
 from macro_assets.warehouse import Warehouse, connect
 
 
@@ -45,6 +44,11 @@ class ObjectStoreResource(dg.ConfigurableResource):
         return open_object_store(self.url, endpoint_url=self.endpoint_url)
 
 
+# A run tag choosing which recorded captures an offline run replays: an instant, or "earliest".
+REPLAY_TAG = "macro_assets/replay"
+EARLIEST = "earliest"
+
+
 class SourcesResource(dg.ConfigurableResource):
     """The HTTP session of the connectors. Offline (the default) replays the packaged recordings, and those of
     MACRO_ASSETS_RECORDINGS, through the same parsing code; live only swaps the transport for the network (or a
@@ -54,7 +58,8 @@ class SourcesResource(dg.ConfigurableResource):
     recordings_dirs: list[str] | None = None
     replay_clock: str | None = None  # replay the recordings captured at or before this instant
 
-    def session(self) -> SourceSession:
+    def session(self, replay: str | None = None) -> SourceSession:
+        """`replay` (a run's REPLAY_TAG) overrides replay_clock: "earliest" serves each request's first capture."""
         mode = self.mode or settings.mode()
         if mode not in settings.MODES:
             raise ValueError(f"sources: mode {mode!r}; expected one of {settings.MODES}")
@@ -68,8 +73,11 @@ class SourcesResource(dg.ConfigurableResource):
             return SourceSession(
                 HttpClient(live_transport(), source_transports=own_clients, rate_limits=rates), live=True
             )
-        clock = dt.datetime.fromisoformat(self.replay_clock) if self.replay_clock else None
+        replay = replay or self.replay_clock
+        earliest = replay == EARLIEST
+        clock = parse_instant(replay, field=REPLAY_TAG) if replay and not earliest else None
         roots = self.recordings_dirs or [str(packaged_recordings()), *settings.extra_recordings()]
         # Replays read files: no need to space requests as for a real server.
-        client = HttpClient(ReplayTransport(*roots, clock=clock), rate_limits={name: 1000.0 for name in rates})
+        transport = ReplayTransport(*roots, clock=clock, earliest=earliest)
+        client = HttpClient(transport, rate_limits={name: 1000.0 for name in rates})
         return SourceSession(client, live=False)

@@ -165,13 +165,16 @@ class ReplayTransport(httpx.BaseTransport):
 
     ``clock`` makes replays point-in-time: among recordings of the same request the
     latest one captured at or before ``clock`` is served (None: the latest overall).
+    ``earliest`` serves the first capture of each request instead, so a replay can tell a
+    source's story in order: first what was seen first, then (without it) the later captures.
 
     A request for a window inside a recorded window (a single partition of the recorded range) is answered with
     that recorded response, verbatim and wider than asked, as an API may answer; connectors keep only their
     window's rows anyway. The response names the recording in ``X-Replayed-From`` so provenance stays exact.
     """
 
-    def __init__(self, *recordings_roots: Path | str, clock: datetime | None = None) -> None:
+    def __init__(self, *recordings_roots: Path | str, clock: datetime | None = None, earliest: bool = False) -> None:
+        self._earliest = earliest
         self._roots = [Path(root) for root in recordings_roots]
         self._clock = as_utc(clock) if clock is not None else None
         self._exchanges: dict[_Endpoint, list[_RecordedExchange]] | None = None
@@ -203,7 +206,8 @@ class ReplayTransport(httpx.BaseTransport):
         in_time = [exchange for exchange in same_request if self._clock is None or exchange.captured_at <= self._clock]
         if not in_time:
             raise self._not_found(request, recorded, captured_only_later=bool(same_request))
-        chosen = max(in_time, key=lambda exchange: (exchange.captured_at, exchange.manifest_order))
+        pick = min if self._earliest else max
+        chosen = pick(in_time, key=lambda exchange: (exchange.captured_at, exchange.manifest_order))
         response = self._serve(chosen, request)
         if covering:
             response.headers[REPLAYED_FROM_HEADER] = _describe_params(chosen.params)

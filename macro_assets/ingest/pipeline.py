@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -27,7 +27,7 @@ from macro_assets.object_store import ObjectStore
 from macro_assets.provenance import Fetched, PayloadRecord, QuarantineRecord, quarantine_record
 from macro_assets.shapes import UTC_DATETIME, Shape
 from macro_assets.sources import connector_for
-from macro_assets.sources.base import SourceSession
+from macro_assets.sources.base import FillsGaps, SourceSession
 from macro_assets.timeutil import not_after_fetch
 
 Coverage = Callable[[dt.datetime], list[tuple[dt.date, dt.date]]]
@@ -68,12 +68,23 @@ def row_dates(dataset: DatasetSpec, rows: pl.DataFrame) -> pl.Expr:
 
 
 def ingest(
-    dataset: DatasetSpec, start: dt.date, end: dt.date, session: SourceSession, store: ObjectStore, coverage: Coverage
+    dataset: DatasetSpec,
+    start: dt.date,
+    end: dt.date,
+    session: SourceSession,
+    store: ObjectStore,
+    coverage: Coverage,
+    stored_keys: Callable[[], Iterable] | None = None,
 ) -> Batch:
     """The dataset's rows dated in [start, end], with release times. `coverage(before)` lists the windows of the
-    dataset's payloads stored before an instant (a read of the warehouse)."""
+    dataset's payloads stored before an instant, and `stored_keys()` the first key of the rows stored for the
+    window (reads of the warehouse): a connector that fills gaps fetches only the windows those keys leave open."""
     connector = connector_for(dataset.source)
-    fetched = connector.fetch(session, dataset, start, end)
+    if isinstance(connector, FillsGaps) and stored_keys is not None:
+        windows = connector.missing_windows(dataset, start, end, stored_keys())
+        fetched = [item for first, stop in windows for item in connector.fetch(session, dataset, first, stop)]
+    else:
+        fetched = connector.fetch(session, dataset, start, end)
     payloads = [archive(store, item) for item in fetched]
     batch = Batch(
         dataset=dataset,

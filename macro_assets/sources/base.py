@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import httpx
 import polars as pl
@@ -97,3 +98,14 @@ class Connector(Protocol):
 
     def parse(self, dataset: DatasetSpec, fetched: Fetched) -> Parsed:
         """Payload bytes -> rows with release times; raises SourcePayloadError for an unusable payload."""
+
+
+@runtime_checkable
+class FillsGaps(Protocol):
+    """A connector whose source charges per request (TwelveData's credits) asks only for what is not stored: the
+    windows it returns are fetched instead of the whole range."""
+
+    def missing_windows(
+        self, dataset: DatasetSpec, start: dt.date, end: dt.date, stored_keys: Iterable
+    ) -> list[tuple[dt.datetime, dt.datetime]]:
+        """Request windows covering the expected keys of [start, end] that are not in `stored_keys`."""

@@ -86,15 +86,16 @@ def conversion_sql(shape: Shape) -> list[str]:
     migrate_data moves the rows into chunks and then truncates the table, which its statement-level guard refuses:
     the guard is dropped and recreated inside the transaction, so no other session ever sees the table unguarded
     (DROP TRIGGER locks out writers until the commit). The row-level guard stays: TRUNCATE does not fire it, and
-    TimescaleDB copies it to every chunk it creates.
+    TimescaleDB copies it to every chunk it creates. The guard is back before compression is enabled: TimescaleDB
+    has refused some trigger DDL on hypertables with compression enabled (timescale/timescaledb#10121).
     """
     table, days = shape.table, LAYOUTS[shape.name].chunk_days
     return [
         f"DROP TRIGGER {table}_append_only ON {table}",
         f"SELECT create_hypertable('{table}', by_range('{first_key(shape)}', INTERVAL '{days} days'),"
         " migrate_data => TRUE)",
-        *compression_sql(shape),
         statement_guard_sql(table),
+        *compression_sql(shape),
     ]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from macro_assets.catalog import load_catalog
 from macro_assets.catalog.calendars import business_days
+from macro_assets.defs.checks import build_dataset_checks
 from macro_assets.defs.datasets import asset_key, build_dataset_asset
 from macro_assets.defs.derived.panels import build_daily_rates_panel
 from macro_assets.defs.io_managers import AS_OF_TAG, ParquetObjectStoreIOManager, WarehouseIOManager
@@ -48,7 +49,9 @@ def resources(system_warehouse_url, tmp_path):
 
 
 def series_assets(*dataset_ids):
-    return [assets_def(series_key(s)) for s in dataset_ids]
+    """The assets of these datasets with their checks: a run that materializes and checks a range in one go."""
+    catalog = load_catalog()
+    return [d for s in dataset_ids for d in (assets_def(series_key(s)), build_dataset_checks(catalog.get(s)))]
 
 
 def test_a_monthly_range_is_one_run_with_metadata_and_passing_checks(resources, system_warehouse_url):
@@ -217,3 +220,24 @@ def test_live_mode_without_the_fred_key_fails_at_run_start_naming_the_variable(r
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
     assert "fred: live mode needs the environment variable FRED_API_KEY" in error
+
+
+def test_intraday_bars_fill_their_gaps_on_the_next_run(resources, system_warehouse_url):
+    """The first capture of 2018-12-12 lacks five bars; the next run asks TwelveData for those bars only."""
+    usdcop = series_assets("twelvedata.USDCOP_5min")
+    with dg.instance_for_test() as instance:
+        first = dg.materialize(usdcop, resources=resources, instance=instance,
+                               tags=range_tags("2018-12-03", "2018-12-31"))
+        assert first.success
+        missing = {e.check_name: e for e in first.get_asset_check_evaluations()}["no_missing_bars"]
+        assert not missing.passed
+        second = dg.materialize(usdcop, resources=resources, instance=instance,
+                                tags=range_tags("2018-12-03", "2018-12-31"))
+        assert second.success
+        assert all(e.passed for e in second.get_asset_check_evaluations())
+    with connect(system_warehouse_url) as warehouse:
+        requests = warehouse.pipeline.payloads("twelvedata.USDCOP_5min")["request"].tolist()
+        session = warehouse.bars.as_of("twelvedata.USDCOP_5min", start="2018-12-12", end="2018-12-12")
+    assert len(session) == 60
+    assert len(requests) == 3  # two month windows, then the one window around the five missing bars
+    assert "start_date=2018-12-12" in requests[-1]

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from macro_assets.errors import InvalidInput
-from macro_assets.warehouse import connect
+from macro_assets.warehouse import connect, readers
 
 from .cases import CASES
 
@@ -322,3 +322,32 @@ def test_the_url_hides_the_password(system_warehouse_url):
     with connect(system_warehouse_url.replace("postgres@", "postgres:s3cret@", 1)) as wh:
         assert wh.observations.list() == []
         assert "s3cret" not in wh.url and "postgres:***@" in wh.url
+
+
+def test_many_ids_read_on_several_connections_come_back_whole_and_in_id_order(shared_url, monkeypatch):
+    """Enough ids for the read to be split across connections, with ids that have no rows among them."""
+    chunks = []
+    copy = readers.Reader._copy
+
+    def spy(self, query, params, reverse):
+        chunks.append(len(params["ids"]))
+        return copy(self, query, params, reverse)
+
+    monkeypatch.setattr(readers.Reader, "_copy", spy)
+    case = CASES["bars"]
+    stored = [unique(f"yahoo.MANY{i:02d}") for i in range(40)]
+    empty = [unique("yahoo.EMPTY") for _ in range(5)]
+    with connect(shared_url, migrate=False, known_ids=lambda: empty) as wh:
+        for n, dataset in enumerate(stored):
+            wh.pipeline.append("bars", case.frame([(i, T1, n + i / 10) for i in range(n % 4 + 1)], dataset=dataset))
+        wanted = sorted([*stored, *empty], reverse=True)
+
+        together = wh.bars.vintages(wanted)
+        latest = wh.bars.as_of(wanted, as_of=T2)
+        assert chunks == [22, 23, 22, 23]  # two reads, each on two connections
+        one_by_one = pd.concat([wh.bars.vintages(d) for d in sorted(stored)], ignore_index=True)
+
+    assert together["dataset_id"].tolist() == sorted(together["dataset_id"].tolist())
+    pd.testing.assert_frame_equal(together, one_by_one)
+    pd.testing.assert_frame_equal(latest, one_by_one)
+    assert len(together) == sum(n % 4 + 1 for n in range(40))

@@ -1,0 +1,39 @@
+"""The main jobs: one range job per partitions definition (Dagster runs a range only over assets that share one),
+without the checks, and one job that evaluates every check once over a window (see defs/checks.py)."""
+
+import dagster as dg
+
+QUALITY_CHECKS_JOB = "quality_checks"
+
+
+def range_jobs(assets: list[dg.AssetsDefinition]) -> list:
+    groups: dict[int, list[dg.AssetsDefinition]] = {}
+    for asset in assets:
+        groups.setdefault(id(asset.partitions_def), []).append(asset)
+    jobs, named = [], set()
+    for members in sorted(groups.values(), key=len, reverse=True):
+        definition = members[0].partitions_def
+        frequency = type(definition).__name__.removesuffix("PartitionsDefinition").lower()
+        frequency = {"timewindow": "daily"}.get(frequency, frequency)
+        name = f"materialize_{frequency}"
+        if name in named:  # a narrower recorded window of the same frequency (the 5-minute bars offline)
+            name += "_" + "_".join(sorted({key.path[0] for asset in members for key in asset.keys}))
+        named.add(name)
+        keys = [key for asset in members for key in asset.keys]
+        jobs.append(
+            dg.define_asset_job(
+                name,
+                selection=dg.AssetSelection.assets(*keys).without_checks(),
+                description=f"Every {frequency} asset over {definition.get_first_partition_key()} .. "
+                f"{definition.get_last_partition_key()}, checks left to the {QUALITY_CHECKS_JOB} job.",
+            )
+        )
+    return jobs
+
+
+quality_checks_job = dg.define_asset_job(
+    QUALITY_CHECKS_JOB,
+    selection=dg.AssetSelection.all_asset_checks(),
+    description="Every data-quality check, once per dataset, over the window of the run tag macro_assets/window "
+    "(default: every partition of the dataset).",
+)
