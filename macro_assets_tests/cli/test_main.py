@@ -136,3 +136,34 @@ def test_unknown_arguments_are_refused_except_by_dev(capsys):
     assert refused.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
     args, extra = build_parser().parse_known_args(["dev", "-p", "3001", "-h", "0.0.0.0"])
     assert args.passes_extra_arguments and extra == ["-p", "3001", "-h", "0.0.0.0"]  # -h is dagster dev's host
+
+
+def test_the_main_job_materializes_every_shape_tells_the_recorded_story_and_evaluates_every_check(
+    offline_shell, tmp_path
+):
+    """README command 1 after the install: every asset over its recorded window, then every check once."""
+    import psycopg2
+
+    result = run([str(BIN / "macro-assets"), "materialize"], offline_shell, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("==> [") for line in lines) >= 4  # a line per run, as it starts
+    assert "macro_assets — materialized in" in result.stdout
+
+    storage = offline_shell["DAGSTER_PG_URL"].replace("postgresql+psycopg2://", "postgresql://", 1)
+    with psycopg2.connect(storage) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT execution_status, count(*) FROM asset_check_executions GROUP BY 1")
+        statuses = dict(cursor.fetchall())
+    assert "PLANNED" not in statuses and statuses["SUCCEEDED"] > 100  # every planned check ended evaluated
+
+    from macro_assets.warehouse import connect
+
+    with connect() as warehouse:
+        # The revision story of the recordings: IBC-Br revised by BCB's second capture, a corrected USD/BRL bar,
+        # a re-published Treasury curve, and the five USD/COP bars the first capture lacked.
+        ibc = warehouse.observations.vintages("bcb_sgs.24363")
+        assert (ibc["release_basis"] == "observed").sum() >= 1
+        assert len(warehouse.bars.vintages("yahoo.USDBRL_1d", "2018-08-23", "2018-08-23")) == 2
+        republished = warehouse.curves.vintages("us_treasury.par_nominal", "2018-12-14", "2018-12-14")
+        assert (republished["point"] == "10Y").sum() == 2 and (republished["point"] == "2Y").sum() == 1
+        assert len(warehouse.bars.as_of("twelvedata.USDCOP_5min", start="2018-12-12", end="2018-12-12")) == 60

@@ -16,6 +16,7 @@ from macro_assets.defs.derived.panels import build_daily_rates_panel
 from macro_assets.defs.io_managers import AS_OF_TAG, ParquetObjectStoreIOManager, WarehouseIOManager
 from macro_assets.defs.resources import ObjectStoreResource, SourcesResource, WarehouseResource
 from macro_assets.warehouse import connect
+from macro_assets_tests.sources.replay import Exchange, write_manifest
 
 PANEL = dg.AssetKey(["panels", "daily_rates"])
 
@@ -226,13 +227,15 @@ def test_intraday_bars_fill_their_gaps_on_the_next_run(resources, system_warehou
     """The first capture of 2018-12-12 lacks five bars; the next run asks TwelveData for those bars only."""
     usdcop = series_assets("twelvedata.USDCOP_5min")
     with dg.instance_for_test() as instance:
-        first = dg.materialize(usdcop, resources=resources, instance=instance,
-                               tags=range_tags("2018-12-03", "2018-12-31"))
+        first = dg.materialize(
+            usdcop, resources=resources, instance=instance, tags=range_tags("2018-12-03", "2018-12-31")
+        )
         assert first.success
         missing = {e.check_name: e for e in first.get_asset_check_evaluations()}["no_missing_bars"]
         assert not missing.passed
-        second = dg.materialize(usdcop, resources=resources, instance=instance,
-                                tags=range_tags("2018-12-03", "2018-12-31"))
+        second = dg.materialize(
+            usdcop, resources=resources, instance=instance, tags=range_tags("2018-12-03", "2018-12-31")
+        )
         assert second.success
         assert all(e.passed for e in second.get_asset_check_evaluations())
     with connect(system_warehouse_url) as warehouse:
@@ -241,3 +244,51 @@ def test_intraday_bars_fill_their_gaps_on_the_next_run(resources, system_warehou
     assert len(session) == 60
     assert len(requests) == 3  # two month windows, then the one window around the five missing bars
     assert "start_date=2018-12-12" in requests[-1]
+
+
+def test_a_refused_payload_from_a_users_recordings_fails_the_run_and_changes_nothing_stored(
+    resources, system_warehouse_url, tmp_path, monkeypatch
+):
+    """MACRO_ASSETS_RECORDINGS adds a capture of one's own: here a later answer of FRED that is an HTML page."""
+    unrate = series_assets("fred.UNRATE")
+    tags = range_tags("2018-01-01", "2018-12-01")
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(unrate, resources=resources, instance=instance, tags=tags).success
+    with connect(system_warehouse_url) as warehouse:
+        before = warehouse.observations.vintages("fred.UNRATE")
+    page = tmp_path / "maintenance.html"
+    page.write_text("<html><head><title>FRED is down for maintenance</title></head></html>")
+    params = {
+        "series_id": "UNRATE",
+        "file_type": "json",
+        "realtime_start": "1776-07-04",
+        "realtime_end": "9999-12-31",
+        "observation_start": "2018-01-01",
+        "observation_end": "2018-12-31",
+    }
+    own = write_manifest(
+        tmp_path / "mine",
+        "fred",
+        [
+            Exchange(
+                "https://api.stlouisfed.org/fred/series/observations",
+                params,
+                page,
+                content_type="text/html",
+                captured_at="2019-06-01T12:00:00Z",
+            )
+        ],
+    )
+    monkeypatch.setenv("MACRO_ASSETS_RECORDINGS", str(own))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(unrate, resources=resources, instance=instance, tags=tags, raise_on_error=False)
+        assert not result.success
+        error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+        assert "fred dataset fred.UNRATE: field '<body>'" in error and "FRED is down for maintenance" in error
+        # The checks did not run on a failed fetch: none is reported failed.
+        assert not [e for e in result.get_asset_check_evaluations() if not e.passed]
+    with connect(system_warehouse_url) as warehouse:
+        assert warehouse.observations.vintages("fred.UNRATE").equals(before)
+        payloads = warehouse.pipeline.payloads("fred.UNRATE")
+        assert payloads["refused"].notna().sum() == 1
+        assert "FRED is down" in warehouse.pipeline.quarantined("fred.UNRATE")["reason"].iloc[-1]
