@@ -6,8 +6,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
-import subprocess
-import sys
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -22,7 +20,6 @@ from macro_assets.errors import SourcePayloadError
 from macro_assets.http.client import HttpClient
 from macro_assets.http.replay import ReplayTransport
 from macro_assets.provenance import Fetched
-from macro_assets.recordings.tesouro_direto import generate
 from macro_assets.sources.base import Parsed, SourceSession
 from macro_assets.sources.tesouro_direto import FILE_URL, connector
 
@@ -226,25 +223,6 @@ def test_fetch_is_one_get_of_the_whole_file():
 # ------------------------------------------------------------------------------------------ the recording
 def generated_names() -> set[str]:
     return {p.name for p in RECORDED.iterdir() if p.is_file() and p.name not in ("generate.py", "__init__.py")}
-
-
-def test_the_generator_rewrites_every_recorded_file_byte_for_byte(tmp_path):
-    written = generate.generate(tmp_path)
-    assert set(written) == generated_names() == {"manifest.json", BODY.name}
-    for name in written:
-        assert (tmp_path / name).read_bytes() == (RECORDED / name).read_bytes(), f"{name}: re-run the generator"
-
-
-def test_the_generator_runs_as_a_module(tmp_path):
-    process = subprocess.run(
-        [sys.executable, "-m", "macro_assets.recordings.tesouro_direto.generate", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-    )
-    assert process.returncode == 0, process.stderr
-    assert (tmp_path / BODY.name).read_bytes() == BODY.read_bytes()
 
 
 def test_the_manifest_says_synthetic_and_captures_after_the_last_base_date():

@@ -7,9 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import polars as pl
@@ -20,7 +17,6 @@ from macro_assets.errors import InvalidInput, MissingCredentials, SourcePayloadE
 from macro_assets.http.client import HttpClient, RetryPolicy
 from macro_assets.http.replay import RecordingNotFound
 from macro_assets.provenance import Fetched
-from macro_assets.recordings.twelvedata import generate
 from macro_assets.sources.base import SourceSession
 from macro_assets.sources.twelvedata import (
     API_KEY_ENV,
@@ -411,25 +407,6 @@ def test_the_credit_aware_transport_leaves_other_answers_alone_and_decodes_once(
 
 
 # ------------------------------------------------------------------------------------------ recordings
-def committed() -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in RECORDED.iterdir() if p.is_file() and p.name not in HAND_WRITTEN}
-
-
-def test_the_generator_reproduces_every_recording_byte_for_byte(tmp_path):
-    written = generate.generate(tmp_path)
-    assert set(written) == set(committed())
-    for name, data in committed().items():
-        assert (tmp_path / name).read_bytes() == data, name
-
-
-def test_the_generator_runs_as_a_module(tmp_path):
-    subprocess.run(
-        [sys.executable, "-m", "macro_assets.recordings.twelvedata.generate", str(tmp_path)],
-        check=True,
-        capture_output=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert (tmp_path / "manifest.json").read_bytes() == (RECORDED / "manifest.json").read_bytes()
 
 
 def test_the_manifest_records_the_connectors_requests_after_their_last_bar():
@@ -449,7 +426,6 @@ def test_the_manifest_records_the_connectors_requests_after_their_last_bar():
         assert [v["datetime"] for v in values] == sorted((v["datetime"] for v in values), reverse=True)
         assert all(len(v[name].split(".")[1]) == 5 for v in values for name in ("open", "high", "low", "close"))
         assert all("volume" not in v for v in values)
-    assert sum(len(data) for data in committed().values()) < 3_000_000
 
 
 def test_recorded_bars_are_consistent_ohlc():

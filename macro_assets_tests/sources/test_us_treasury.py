@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -18,7 +16,6 @@ from macro_assets.errors import CatalogError, SourcePayloadError
 from macro_assets.http.client import HttpClient
 from macro_assets.http.replay import ReplayTransport
 from macro_assets.provenance import Fetched
-from macro_assets.recordings.us_treasury import generate
 from macro_assets.sources.base import SourceSession
 from macro_assets.sources.us_treasury import CSV_URL, connector, maturity, request_years, tenor_years
 
@@ -404,25 +401,6 @@ def test_fetch_of_the_real_curve_asks_for_its_type():
 # ------------------------------------------------------------------------------------------ the recordings
 def generated_names() -> set[str]:
     return {p.name for p in RECORDED.iterdir() if p.is_file() and p.name not in ("generate.py", "__init__.py")}
-
-
-def test_the_generator_rewrites_every_recorded_file_byte_for_byte(tmp_path):
-    written = generate.generate(tmp_path)
-    assert set(written) == generated_names()
-    for name in written:
-        assert (tmp_path / name).read_bytes() == (RECORDED / name).read_bytes(), f"{name}: re-run the generator"
-
-
-def test_the_generator_runs_as_a_module(tmp_path):
-    process = subprocess.run(
-        [sys.executable, "-m", "macro_assets.recordings.us_treasury.generate", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-    )
-    assert process.returncode == 0, process.stderr
-    assert (tmp_path / "manifest.json").read_bytes() == (RECORDED / "manifest.json").read_bytes()
 
 
 def test_the_manifest_lists_every_body_synthetic_captured_after_its_last_date():

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import polars as pl
@@ -423,25 +420,6 @@ def test_a_network_error_inside_yfinance_is_a_transport_error_the_client_retries
 
 
 # ------------------------------------------------------------------------------------------ recordings
-def committed() -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in RECORDED.iterdir() if p.is_file() and p.name not in HAND_WRITTEN}
-
-
-def test_the_generator_reproduces_every_recording_byte_for_byte(tmp_path):
-    written = generate.generate(tmp_path)
-    assert set(written) == set(committed())
-    for name, data in committed().items():
-        assert (tmp_path / name).read_bytes() == data, name
-
-
-def test_the_generator_runs_as_a_module(tmp_path):
-    subprocess.run(
-        [sys.executable, "-m", "macro_assets.recordings.yahoo.generate", str(tmp_path)],
-        check=True,
-        capture_output=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert (tmp_path / "manifest.json").read_bytes() == (RECORDED / "manifest.json").read_bytes()
 
 
 def test_manifest_entries_are_synthetic_captured_after_their_last_bar_and_small():
@@ -458,4 +436,3 @@ def test_manifest_entries_are_synthetic_captured_after_their_last_bar_and_small(
         captured = dt.datetime.fromisoformat(exchange["captured_at"].replace("Z", "+00:00"))
         body = json.loads((RECORDED / exchange["response"]["body_file"]).read_bytes())
         assert dt.datetime.fromtimestamp(body["chart"]["result"][0]["timestamp"][-1], dt.UTC) < captured
-    assert sum(len(data) for data in committed().values()) < 3_000_000

@@ -33,14 +33,13 @@ Choices (where the real files could not be checked):
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import math
 import random
 from pathlib import Path
 
 from macro_assets.catalog.calendars import business_days
+from macro_assets.recordings.common import generator_main, manifest_bytes, write_files
 
 HERE = Path(__file__).resolve().parent
 SEED = "macro_assets.recordings.us_treasury/2019-01-07"
@@ -337,26 +336,16 @@ def build() -> dict[str, bytes]:
         )
     )
     manifest = {"source": "us_treasury", "exchanges": exchanges}
-    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files["manifest.json"] = manifest_bytes(manifest)
     return files
 
 
 def generate(out_dir: Path | str = HERE) -> list[str]:
-    """Write every generated file under out_dir; the names written, sorted."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = build()
-    for name, body in files.items():
-        (out / name).write_bytes(body)
-    return sorted(files)
+    return write_files(build(), out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out_dir", nargs="?", default=str(HERE), help="output directory (default: this directory)")
-    for name in generate(parser.parse_args(argv).out_dir):
-        print(name)
-    return 0
+    return generator_main(generate, HERE, __doc__, argv)
 
 
 if __name__ == "__main__":

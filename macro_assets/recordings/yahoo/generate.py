@@ -18,7 +18,6 @@ adjusted backward for dividends.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import math
@@ -30,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from macro_assets.catalog import DatasetSpec, load_catalog
 from macro_assets.catalog.calendars import business_days
+from macro_assets.recordings.common import generator_main, manifest_bytes, write_files
 from macro_assets.recordings.synthesize import bridge
 from macro_assets.sources.yahoo import CHART_URL, chart_params
 
@@ -724,26 +724,16 @@ def build() -> dict[str, bytes]:
                 )
             )
     manifest = {"source": "yahoo", "window_params": WINDOW_PARAMS, "exchanges": exchanges}
-    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    files["manifest.json"] = manifest_bytes(manifest)
     return files
 
 
 def generate(out_dir: Path | str = OUT_DIR) -> list[str]:
-    """Write every generated file under out_dir; returns the relative paths written (sorted)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = build()
-    for name, data in files.items():
-        (out_dir / name).write_bytes(data)
-    return sorted(files)
+    return write_files(build(), out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out_dir", nargs="?", default=str(OUT_DIR), help="output directory (default: this one)")
-    for name in generate(parser.parse_args(argv).out_dir):
-        print(name)
-    return 0
+    return generator_main(generate, OUT_DIR, __doc__, argv)
 
 
 if __name__ == "__main__":
