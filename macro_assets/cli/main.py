@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from macro_assets import settings
-from macro_assets.catalog import load_catalog
+from macro_assets.catalog import DatasetId, load_catalog
 from macro_assets.errors import InvalidInput, MacroAssetsError
 from macro_assets.timeutil import parse_date
 
@@ -91,7 +91,7 @@ def command_materialize(args: argparse.Namespace) -> int:
     for job in jobs:
         keys = sorted(job.asset_layer.executable_asset_keys, key=lambda k: k.to_user_string())
         runs.append((job, None, {REPLAY_TAG: EARLIEST} if offline else {}, "all assets"))
-        later = [key for key in keys if ".".join(key.path) in again]
+        later = [key for key in keys if str(DatasetId.from_asset_path(key.path)) in again]
         if later:
             runs.append((job, later, {}, f"{len(later)} assets on their later captures"))
     runs.append((defs.resolve_job_def(QUALITY_CHECKS_JOB), None, {}, "every dataset's checks over its partitions"))

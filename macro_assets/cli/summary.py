@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from macro_assets import settings
-from macro_assets.catalog import load_catalog
+from macro_assets.catalog import DatasetId, load_catalog
 from macro_assets.definitions import defs
 from macro_assets.warehouse import connect
 
@@ -45,7 +45,7 @@ def print_summary(elapsed: float) -> None:
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
         name = key.to_user_string()
         partitions = len(instance.get_materialized_partitions(key))
-        dataset_id = ".".join(key.path)
+        dataset_id = str(DatasetId.from_asset_path(key.path))
         info = stored.get(dataset_id)
         if info is None:
             print(f"{name:<28}{partitions:>11}  (Parquet frames in the object store)")

@@ -3,6 +3,8 @@ without the checks, and one job that evaluates every check once over a window (s
 
 import dagster as dg
 
+from macro_assets.catalog import DatasetId
+
 QUALITY_CHECKS_JOB = "quality_checks"
 
 
@@ -17,7 +19,9 @@ def range_jobs(assets: list[dg.AssetsDefinition]) -> list:
         frequency = {"timewindow": "daily"}.get(frequency, frequency)
         name = f"materialize_{frequency}"
         if name in named:  # a narrower recorded window of the same frequency (the 5-minute bars offline)
-            name += "_" + "_".join(sorted({key.path[0] for asset in members for key in asset.keys}))
+            name += "_" + "_".join(
+                sorted({DatasetId.from_asset_path(key.path).source for asset in members for key in asset.keys})
+            )
         named.add(name)
         keys = [key for asset in members for key in asset.keys]
         jobs.append(
