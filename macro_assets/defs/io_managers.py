@@ -36,6 +36,17 @@ def read_instant(context: dg.InputContext) -> dt.datetime:
     return parse_instant(record.create_timestamp if record else None, field="run creation time")
 
 
+def add_run_metadata(context: dg.OutputContext, metadata: dict) -> None:
+    """A run's figures on the newest partition it wrote, not repeated on every partition of a range."""
+    if not context.has_asset_partitions:
+        context.add_output_metadata(metadata)
+        return
+    # The materializations are built after handle_output from the step's asset metadata, partition by partition.
+    context.step_context.add_asset_metadata(
+        metadata, asset_key=context.asset_key, partition_key=context.asset_partition_keys[-1]
+    )
+
+
 class WarehouseIOManager(dg.ConfigurableIOManager):
     """Writes a dataset's batch through the append path of its shape (rows, payload records and quarantined rows
     in one transaction) and loads a dataset as of the run's read instant."""
@@ -49,12 +60,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         if obj.refusal is not None:
             # The refusal and the payloads are recorded; nothing else changed. The run fails with the reason.
             raise obj.refusal
-        context.add_output_metadata(
-            {
-                "vintages_added": result.added,
-                "unchanged": result.unchanged,
-                "conflicts_quarantined": result.conflicts,
-            }
+        add_run_metadata(
+            context,
+            {"vintages_added": result.added, "unchanged": result.unchanged, "conflicts_quarantined": result.conflicts},
         )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
@@ -99,7 +107,7 @@ class ParquetObjectStoreIOManager(dg.ConfigurableIOManager):
             key = self._key(context, context.asset_key, partition)
             store.put(key, _parquet(rows.reset_index(drop=True)))
             keys.append(key)
-        context.add_output_metadata({"objects_written": len(keys), "first_object": store.uri(keys[0])})
+        add_run_metadata(context, {"objects_written": len(keys), "first_object": store.uri(keys[0])})
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         store = self.object_store.open()

@@ -179,3 +179,21 @@ def test_the_parquet_io_manager_writes_a_partition_per_object_and_as_of_runs_bes
     ]
     third = pd.read_parquet(io.BytesIO(objects.get("frames/panel/2018-01-03.parquet")))
     assert third["x"].tolist() == [2.0]
+
+
+def test_the_write_figures_sit_on_the_newest_partition_of_a_range_only(warehouse_resources):
+    @dg.asset(
+        key=["fred", "DGS10"],
+        partitions_def=DAYS,
+        io_manager_key="warehouse_io_manager",
+        metadata={"dataset_id": "fred.DGS10"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def dgs10() -> dg.Output:
+        return dg.Output(dgs10_batch([2.46, 2.47, 2.44]))
+
+    result = dg.materialize([dgs10], resources=warehouse_resources, tags=RANGE)
+    by_partition = {e.partition: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert set(by_partition) == {"2018-01-02", "2018-01-03", "2018-01-04"}
+    assert by_partition["2018-01-04"]["vintages_added"].value == 3
+    assert "vintages_added" not in by_partition["2018-01-02"]
