@@ -9,11 +9,13 @@ import pytest
 
 from macro_assets_tests.paths import RECORDINGS, REPO_ROOT
 
-GENERATED = ("us_treasury", "tesouro_direto", "yahoo", "twelvedata")
+GENERATED = ("bcb_sgs", "fred", "us_treasury", "tesouro_direto", "yahoo", "twelvedata")
 HAND_WRITTEN = {"README.md", "generate.py", "__init__.py"}
 
 
 def committed(source: str) -> dict[str, bytes]:
+    """The generated files of a source: every file directly in its folder but the hand-written ones (folders, such
+    as fred/verbatim/ with its hand-copied real responses, are not generated)."""
     return {
         p.name: p.read_bytes() for p in (RECORDINGS / source).iterdir() if p.is_file() and p.name not in HAND_WRITTEN
     }

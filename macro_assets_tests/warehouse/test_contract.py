@@ -21,7 +21,7 @@ import pytest
 
 from macro_assets.errors import FrameError, InvalidInput, UnknownDataset
 from macro_assets.provenance import PayloadRecord, QuarantineRecord
-from macro_assets.warehouse import connect
+from macro_assets.warehouse import connect, frames
 
 from .cases import CASES
 from .conftest import cursor_on, table_rows
@@ -616,3 +616,17 @@ def test_a_malformed_frame_is_refused_naming_the_column(warehouse, shared_url, c
 def test_an_unknown_shape_is_refused(warehouse, case):
     with pytest.raises(InvalidInput, match="curves"):
         warehouse.pipeline.append("curves", case.frame([(0, T1, V1)]))
+
+
+def test_a_frame_without_payload_sha256_is_traced_by_the_digest_of_its_typed_rows(warehouse, shared_url, case):
+    frame = case.frame([(0, T1, V1)])
+    from_pandas, from_polars = (frames.normalize_for_write(case.shape, f) for f in (frame, pl.from_pandas(frame)))
+    other = frames.normalize_for_write(case.shape, case.frame([(0, T1, V2)]))
+
+    warehouse.pipeline.append(case.shape, frame)
+
+    digest = from_pandas["payload_sha256"][0]
+    assert from_polars["payload_sha256"][0] == digest != other["payload_sha256"][0]
+    with cursor_on(shared_url) as cursor:
+        cursor.execute(f"SELECT payload_sha256 FROM {case.shape.table} WHERE {case.id_column} = %s", (case.dataset,))
+        assert cursor.fetchall() == [(digest,)]

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from macro_assets.errors import MigrationError
 from macro_assets.shapes import SHAPES
 from macro_assets.warehouse import connect, timescale
+from macro_assets.warehouse.engine import VintageEngine
 from macro_assets.warehouse.migrations import RETIRED_DIGESTS, SQL_DIR, apply_migrations, digest, migration_files
 
 from .conftest import cursor_on, table_rows
@@ -321,3 +322,28 @@ def test_the_session_setting_survives_the_pool_rolling_back(warehouse_url):
                 connection.rollback()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_the_merge_reaches_stored_rows_only_through_constant_bounds(engine, warehouse_url, name):
+    """Every statement of the staging path that reads the table names the ids and the first key's range as
+    constants (what TimescaleDB needs to exclude chunks at plan time instead of decompressing every one)."""
+    shape = SHAPES[name]
+    vintage_engine = VintageEngine(shape)
+    first = shape.key_columns[0]
+    bound = f"o.{shape.id_column} = ANY(%(ids)s) AND o.{first} BETWEEN %(first)s AND %(last)s"
+    statements = [vintage_engine._overlap_sql, vintage_engine._settle_sql, vintage_engine._merge_sql]
+    assert all(bound in statement for statement in statements)
+    # The table is read once per statement, under the alias the bounds name.
+    readers = [re.findall(rf"\b(?:FROM|USING|JOIN) {name}\b\s*\w*", statement) for statement in statements]
+    assert readers == [[f"FROM {name} o"], [f"USING {name} o"], [f"FROM {name} o"]]
+
+    low, high = (
+        (dt.date(2020, 1, 1), dt.date(2020, 3, 1))
+        if first != "bar_time"
+        else (dt.datetime(2020, 1, 1, tzinfo=dt.UTC), dt.datetime(2020, 3, 1, tzinfo=dt.UTC))
+    )
+    with cursor_on(warehouse_url) as cursor:
+        sent = cursor.mogrify(vintage_engine._merge_sql, {"ids": ["a.b", "c.d"], "first": low, "last": high}).decode()
+    kind = "date" if first != "bar_time" else "timestamptz"
+    assert f"= ANY(ARRAY['a.b','c.d']) AND o.{first} BETWEEN '{low.isoformat()}'::{kind}" in sent

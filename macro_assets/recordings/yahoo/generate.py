@@ -29,8 +29,7 @@ from zoneinfo import ZoneInfo
 
 from macro_assets.catalog import DatasetSpec, load_catalog
 from macro_assets.catalog.calendars import business_days
-from macro_assets.recordings.common import generator_main, manifest_bytes, write_files
-from macro_assets.recordings.synthesize import bridge
+from macro_assets.recordings.common import bridge, generator_main, manifest_bytes, write_files
 from macro_assets.sources.yahoo import CHART_URL, chart_params
 
 OUT_DIR = Path(__file__).resolve().parent

@@ -1,6 +1,7 @@
-"""Checks of the recorded API payloads under macro_assets/recordings/ (no network).
+"""Checks of the BCB SGS and FRED recordings under macro_assets/recordings/ (no network).
 
-- the generator reproduces every committed generated file byte-for-byte;
+(That their generators rewrite every committed file byte for byte is checked in test_generators.py.)
+
 - the fixture checklist of ../shared/reference/api-formats.md (§1 BCB SGS, §5 FRED/ALFRED);
 - manifest integrity (body files exist, no api_key, provenance legend, capture times);
 - series-specific facts the platform relies on (432 future rows, IBC-Br revisions, ALFRED shape).
@@ -11,19 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import holidays
 import pytest
 
-import macro_assets.recordings as recordings_pkg
-from macro_assets.recordings import synthesize
+from macro_assets_tests.paths import RECORDINGS as REC
 from macro_assets_tests.paths import SHARED
 
-REC = Path(recordings_pkg.__file__).resolve().parent
 VERBATIM = REC / "fred" / "verbatim"
 GDP_VERBATIM = VERBATIM / "series_observations_GDP_realtime_1776-07-04_to_2019-01-01.json"
 SHARED_SAMPLES = SHARED / "reference" / "samples" / "fred"
@@ -48,12 +45,6 @@ FRED_HEADER_KEYS = [
     "observations",
 ]
 OBS_KEYS = ["realtime_start", "realtime_end", "date", "value"]
-# Inside the per-source directories everything is generated, except the hand-copied verbatim samples.
-# (Top-level files such as README.md / synthesize.py / __init__.py are hand-maintained.)
-
-
-def hand_maintained(rel: str) -> bool:
-    return rel.split("/", 1)[0] not in SOURCES or rel.startswith("fred/verbatim/") or "__pycache__" in rel
 
 
 def committed_files() -> dict[str, Path]:
@@ -101,38 +92,6 @@ def sgs_date(s: str) -> dt.date:
 
 def iso(s: str) -> dt.date:
     return dt.date.fromisoformat(s)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reproducibility
-# ---------------------------------------------------------------------------------------------
-def test_generator_reproduces_committed_files(tmp_path):
-    written = synthesize.generate(tmp_path)
-    generated = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
-    assert set(written) == generated
-    committed = {rel for rel in committed_files() if not hand_maintained(rel)}
-    assert generated == committed, (
-        f"missing: {sorted(generated - committed)}; stale/unexpected: {sorted(committed - generated)}"
-    )
-    for rel in sorted(generated):
-        assert (tmp_path / rel).read_bytes() == (REC / rel).read_bytes(), f"{rel} differs; re-run the generator"
-
-
-def test_generator_cli_runs_as_module(tmp_path):
-    out = tmp_path / "cli"
-    proc = subprocess.run(
-        [sys.executable, "-m", "macro_assets.recordings.synthesize", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert (out / "bcb_sgs" / "manifest.json").read_bytes() == (REC / "bcb_sgs" / "manifest.json").read_bytes()
-    assert (out / "fred" / "manifest.json").read_bytes() == (REC / "fred" / "manifest.json").read_bytes()
-
-
-def test_generator_is_stable_between_runs():
-    assert synthesize.build() == synthesize.build()
 
 
 # ---------------------------------------------------------------------------------------------
