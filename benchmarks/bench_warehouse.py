@@ -84,10 +84,17 @@ def seconds(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def median_of(action: Callable[[], object], runs: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        action()
-    return statistics.median(seconds(action) for _ in range(runs))
+def interleaved(actions: dict[str, Callable[[], object]], runs: int, warmup: int = 1) -> dict[str, float]:
+    """The median time of each action, run in turn (one of each per round), so that a change of load on a shared
+    machine falls on all of them alike rather than on whichever ran at that moment."""
+    for action in actions.values():
+        for _ in range(warmup):
+            action()
+    times = {name: [] for name in actions}
+    for _ in range(runs):
+        for name, action in actions.items():
+            times[name].append(seconds(action))
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -284,21 +291,23 @@ def measure_observation_reads(server_url: str, panel_series: int) -> dict[str, f
         if arctic is not None:
             assert sum(len(frame) for frame in arctic(panel)) == len(ours_panel)
 
-        figures["one"] = median_of(lambda: wh.observations.as_of(one, as_of=READ_INSTANT), runs=30, warmup=3)
-        figures["one_polars"] = median_of(
-            lambda: wh.observations.as_of(one, as_of=READ_INSTANT, output="polars"), runs=30, warmup=3
-        )
-        figures["one_naive"] = median_of(lambda: naive(url, OBSERVATIONS, ids=one, instant=READ_INSTANT), runs=30)
-        figures["panel"] = median_of(lambda: wh.observations.as_of(panel, as_of=READ_INSTANT), runs=5)
-        figures["panel_polars"] = median_of(
-            lambda: wh.observations.as_of(panel, as_of=READ_INSTANT, output="polars"), runs=5
-        )
+        one_series = {
+            "one": lambda: wh.observations.as_of(one, as_of=READ_INSTANT),
+            "one_polars": lambda: wh.observations.as_of(one, as_of=READ_INSTANT, output="polars"),
+            "one_naive": lambda: naive(url, OBSERVATIONS, ids=one, instant=READ_INSTANT),
+        }
+        whole_panel = {
+            "panel": lambda: wh.observations.as_of(panel, as_of=READ_INSTANT),
+            "panel_polars": lambda: wh.observations.as_of(panel, as_of=READ_INSTANT, output="polars"),
+        }
         if duck is not None:
-            figures["one_duckdb"] = median_of(lambda: duck(one, READ_INSTANT), runs=30, warmup=3)
-            figures["panel_duckdb"] = median_of(lambda: duck(panel, READ_INSTANT), runs=5)
+            one_series["one_duckdb"] = lambda: duck(one, READ_INSTANT)
+            whole_panel["panel_duckdb"] = lambda: duck(panel, READ_INSTANT)
         if arctic is not None:
-            figures["one_arctic"] = median_of(lambda: arctic(one), runs=30, warmup=3)
-            figures["panel_arctic"] = median_of(lambda: arctic(panel), runs=5)
+            one_series["one_arctic"] = lambda: arctic(one)
+            whole_panel["panel_arctic"] = lambda: arctic(panel)
+        figures |= interleaved(one_series, runs=30, warmup=3)
+        figures |= interleaved(whole_panel, runs=7)
     return figures
 
 
@@ -373,18 +382,25 @@ def measure_curve_and_bar_reads(server_url: str) -> dict[str, float]:
         ours = wh.curves.as_of(curve, as_of=morning, start=day, end=day)
         plain = naive(url, CURVE_POINTS, ids=curve, day=day, instant=morning)
         assert len(ours) == len(plain) == CURVE_POINTS_PER_DATE and (ours["rate"] == plain["rate"]).all()
-        figures["curve"] = median_of(lambda: wh.curves.as_of(curve, as_of=morning, start=day, end=day), runs=50)
-        figures["curve_naive"] = median_of(
-            lambda: naive(url, CURVE_POINTS, ids=curve, day=day, instant=morning), runs=50
+        figures |= interleaved(
+            {
+                "curve": lambda: wh.curves.as_of(curve, as_of=morning, start=day, end=day),
+                "curve_naive": lambda: naive(url, CURVE_POINTS, ids=curve, day=day, instant=morning),
+            },
+            runs=50,
         )
         bars = ["bench.USDBRL_5min"]
         ours = wh.bars.as_of(bars, start=start, end=end)
         plain = naive(url, BARS, ids=bars, start=start, end=end, instant=pd.Timestamp.now(tz="UTC"))
         assert len(ours) == len(plain) == len(BAR_YEAR) and (ours["close"] == plain["close"]).all()
-        figures["bars"] = median_of(lambda: wh.bars.as_of(bars, start=start, end=end), runs=10)
-        figures["bars_hourly"] = median_of(lambda: wh.bars.as_of(bars, start=start, end=end, resample="1h"), runs=10)
-        figures["bars_naive"] = median_of(
-            lambda: naive(url, BARS, ids=bars, start=start, end=end, instant=pd.Timestamp.now(tz="UTC")), runs=10
+        now = pd.Timestamp.now(tz="UTC")
+        figures |= interleaved(
+            {
+                "bars": lambda: wh.bars.as_of(bars, start=start, end=end),
+                "bars_hourly": lambda: wh.bars.as_of(bars, start=start, end=end, resample="1h"),
+                "bars_naive": lambda: naive(url, BARS, ids=bars, start=start, end=end, instant=now),
+            },
+            runs=10,
         )
     return figures
 
@@ -394,7 +410,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL, help="server URL; its database is used to create fresh ones")
     parser.add_argument("--rows", type=int, default=400_000, help="rows per append of each shape (default 400,000)")
-    parser.add_argument("--repeat", type=int, default=3, help="fresh-database repetitions of the append figures")
+    parser.add_argument("--repeat", type=int, default=5, help="fresh-database repetitions of the append figures")
     parser.add_argument("--panel-series", type=int, default=500, help="daily series in the panel (default 500)")
     parser.add_argument("--skip-appends", action="store_true", help="measure the reads only")
     args = parser.parse_args()

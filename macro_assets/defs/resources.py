@@ -26,7 +26,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def open(self) -> Warehouse:
         if self._warehouse is None:
-            self._warehouse = connect(self.url, known_ids=lambda: load_catalog().datasets)
+            self._warehouse = connect(self.url)
         return self._warehouse
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ class Database:
     engine: sa.Engine
     timescale: bool = False
     known_ids: Callable[[], Iterable[str]] | None = None
+    # The days a dataset's calendar is closed between two dates (a curve's business days to maturity count them).
+    holidays_for: Callable[[str, dt.date, dt.date], Iterable[dt.date]] | None = None
     _known: frozenset[str] | None = field(default=None, repr=False)
 
     def known(self) -> frozenset[str]:

@@ -121,15 +121,9 @@ class VintageEngine:
     def _stores_nothing_for(self, cursor, table: pl.DataFrame) -> bool:
         ident = self.shape.id_column
         per_id = table.group_by(ident).agg(lo=pl.col(self._first).min(), hi=pl.col(self._first).max())
-        cursor.execute(
-            self._overlap_sql,
-            {
-                **self._bounds(table),
-                "ids": per_id[ident].to_list(),
-                "los": per_id["lo"].to_list(),
-                "his": per_id["hi"].to_list(),
-            },
-        )
+        los, his = per_id["lo"], per_id["hi"]
+        params = {"ids": per_id[ident].to_list(), "los": los.to_list(), "his": his.to_list()}
+        cursor.execute(self._overlap_sql, {**params, "first": los.min(), "last": his.max()})
         return not cursor.fetchone()[0]
 
     def _copy_new(self, cursor, table: pl.DataFrame) -> AppendResult:

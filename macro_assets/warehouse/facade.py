@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
@@ -52,14 +53,19 @@ def resolve_url(url: str | None = None) -> str:
 
 
 def connect(
-    url: str | None = None, *, migrate: bool = True, known_ids: Callable[[], Iterable[str]] | None = None
+    url: str | None = None,
+    *,
+    migrate: bool = True,
+    known_ids: Callable[[], Iterable[str]] | None = None,
+    holidays_for: Callable[[str, dt.date, dt.date], Iterable[dt.date]] | None = None,
 ) -> Warehouse:
     """Open the warehouse at `url` (see resolve_url); `migrate` applies pending migrations and brings the tables
     to their TimescaleDB layout when the server can run it. `known_ids` lists the ids that read empty instead of
-    raising UnknownDataset before anything is stored for them (the catalog's); it is called once, when needed."""
+    raising UnknownDataset before anything is stored for them (the catalog's); it is called once, when needed.
+    `holidays_for(id, first, last)` gives a dataset's closed days, which a curve's business days skip."""
     # Every session in UTC: COPY prints instants with a +00 offset whatever the server's default time zone.
     engine = sa.create_engine(
-        resolve_url(url), pool_pre_ping=True, pool_size=2, max_overflow=4, connect_args={"options": "-c TimeZone=UTC"}
+        resolve_url(url), pool_pre_ping=True, pool_size=4, max_overflow=4, connect_args={"options": "-c TimeZone=UTC"}
     )
     if migrate:
         apply_migrations(engine)
@@ -67,4 +73,4 @@ def connect(
     if on_timescale:
         sa.event.listen(engine, "connect", timescale.disable_skipscan)
         engine.dispose()  # the connections opened so far predate the listener
-    return Warehouse(Database(engine, timescale=on_timescale, known_ids=known_ids))
+    return Warehouse(Database(engine, timescale=on_timescale, known_ids=known_ids, holidays_for=holidays_for))

@@ -28,7 +28,8 @@ from macro_assets.warehouse.wire import Wire
 
 Ids = str | Sequence[str]
 Frame = pd.DataFrame | pl.DataFrame | pa.Table
-# Connections one read may use at once, and the fewest ids worth a connection of their own.
+# Connections one read may use at once (the server scans one id's rows on one core; connect() pools four), and the
+# fewest ids worth a connection of their own.
 READ_CONNECTIONS = 4
 IDS_PER_CONNECTION = 16
 
@@ -272,20 +273,32 @@ class CurvesReader(Reader):
     ) -> Frame:
         """The curve points known at `as_of`, plus days_to_maturity (calendar days from curve_date to
         maturity_date), business_days_to_maturity (weekdays in [curve_date, maturity_date) that are not in
-        `holidays`) and tenor_years (the stored tenor when set, else days_to_maturity / 365.25)."""
+        `holidays`, by default the curve's own calendar when connect() was given one) and tenor_years (the stored
+        tenor when set, else days_to_maturity / 365.25)."""
         table = pl.from_arrow(self._as_of(ids, as_of, start, end, output))
         curve = table["curve_date"].to_numpy().astype("datetime64[D]")
         # busday_count takes no missing dates: a point without a maturity counts zero days, then becomes null.
         matures = table["maturity_date"].fill_null(table["curve_date"]).to_numpy().astype("datetime64[D]")
-        offdays = np.array(
-            [np.datetime64(parse_date(d, field="holidays"), "D") for d in holidays or ()], dtype="datetime64[D]"
-        )
-        business = pl.Series(np.busday_count(curve, matures, holidays=offdays), dtype=pl.Int64)
+        counts = np.zeros(table.height, dtype=np.int64)
+        ids = table[self.shape.id_column]
+        for curve_id in ids.unique().to_list():
+            rows = (ids == curve_id).to_numpy()
+            offdays = self._offdays(curve_id, holidays, curve[rows], matures[rows])
+            counts[rows] = np.busday_count(curve[rows], matures[rows], holidays=offdays)
+        business = pl.Series(counts, dtype=pl.Int64)
         table = table.with_columns(
             days_to_maturity=(pl.col("maturity_date") - pl.col("curve_date")).dt.total_days(),
             business_days_to_maturity=pl.when(pl.col("maturity_date").is_not_null()).then(pl.lit(business)),
         ).with_columns(tenor_years=pl.col("tenor_years").fill_null(pl.col("days_to_maturity") / 365.25))
         return frames.to_output(table.to_arrow().cast(self._maturity_schema), output)
+
+    def _offdays(self, curve_id: str, holidays, curve: np.ndarray, matures: np.ndarray) -> np.ndarray:
+        if holidays is None and self._db.holidays_for is not None and len(curve):
+            first, last = curve.min().astype(dt.date), matures.max().astype(dt.date)
+            holidays = self._db.holidays_for(curve_id, first, last)
+        return np.array(
+            [np.datetime64(parse_date(d, field="holidays"), "D") for d in holidays or ()], dtype="datetime64[D]"
+        )
 
 
 _RESAMPLE = re.compile(r"[1-9][0-9]*[mhd]")

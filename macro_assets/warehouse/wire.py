@@ -43,7 +43,7 @@ class Wire:
     """The array columns of one shape's read columns (all but the id), and their decoding."""
 
     def __init__(self, shape: Shape, columns: list[str], schema: pa.Schema):
-        self._shape, self._schema = shape, schema
+        self._schema = schema
         self._columns = columns[1:]  # the id travels once per row, as its position
         self._wire = {c: _wire_type(c, shape.write_schema[c]) for c in self._columns}
 

@@ -351,3 +351,33 @@ def test_many_ids_read_on_several_connections_come_back_whole_and_in_id_order(sh
     pd.testing.assert_frame_equal(together, one_by_one)
     pd.testing.assert_frame_equal(latest, one_by_one)
     assert len(together) == sum(n % 4 + 1 for n in range(40))
+
+
+def test_a_catalog_curve_counts_business_days_on_its_own_calendar(system_warehouse_url):
+    """connect() knows the catalog: Tesouro Direto's du skip B3's Carnival without being told."""
+    from macro_assets.catalog.calendars import business_days
+
+    point = pd.DataFrame(
+        {
+            "curve_id": ["tesouro_direto.br_nominal"],
+            "curve_date": [dt.date(2018, 2, 9)],
+            "point": ["LTN 2018-02-16"],
+            "maturity_date": [dt.date(2018, 2, 16)],
+            "tenor_years": [None],
+            "rate": [6.7],
+            "buy_rate": [6.7],
+            "sell_rate": [6.8],
+            "buy_price": [998.7],
+            "sell_price": [998.6],
+            "base_price": [998.6],
+            "release_time": [pd.Timestamp("2018-02-09 20:00", tz="UTC")],
+            "release_basis": ["estimated"],
+        }
+    )
+    with connect(system_warehouse_url) as wh:
+        wh.pipeline.append("curve_points", point)
+        frame = wh.curves.as_of("tesouro_direto.br_nominal")
+        weekdays_only = wh.curves.as_of("tesouro_direto.br_nominal", holidays=[])
+    expected = len(business_days("BR", dt.date(2018, 2, 9), dt.date(2018, 2, 15)))
+    assert frame["business_days_to_maturity"].tolist() == [expected] and expected < 5
+    assert weekdays_only["business_days_to_maturity"].tolist() == [5]
