@@ -1,4 +1,4 @@
-"""`macro-assets`: materialize the slice, read series point-in-time, and start Dagster on a persistent instance."""
+"""`macro-assets`: materialize the offline graph, read any dataset point-in-time, start Dagster on the instance."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from macro_assets import settings
-from macro_assets.catalog import DatasetId, load_catalog
+from macro_assets.catalog import load_catalog
 from macro_assets.errors import InvalidInput, MacroAssetsError
 from macro_assets.timeutil import parse_date
 
@@ -21,9 +21,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # partitions: 49 s -> 3.7 s measured here). The price: a failed range run leaves its partitions shown missing, not
 # failed (the run itself shows failed, and this command says so).
 FAST_EVENTS = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1", "DAGSTER_EVENT_BATCH_SIZE": "1000"}
-# INFO: the DEBUG console lines are one per partition (thousands per run); every event is still stored.
-RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def dagster_environment() -> dict[str, str]:
@@ -43,74 +40,17 @@ def _run_dagster(arguments: list[str], environment: dict[str, str]) -> int:
     return subprocess.call(command, env={**os.environ, **environment}, cwd=REPO_ROOT)
 
 
-def recorded_again() -> set[str]:
-    """Datasets whose recorded window replays differently on its first and its latest captures (revisions,
-    corrections), and those whose connector fills gaps (its next run asks for what the first one lacked)."""
-    from macro_assets.defs.resources import EARLIEST, SourcesResource
-    from macro_assets.recordings import recorded_window
-    from macro_assets.sources import connector_for
-    from macro_assets.sources.base import FillsGaps
-
-    first, latest = SourcesResource().session(EARLIEST), SourcesResource().session()
-    again = set()
-    try:
-        for spec in load_catalog().datasets.values():
-            connector = connector_for(spec.source)
-            start, end = recorded_window(spec.source)
-            if isinstance(connector, FillsGaps) or [f.sha256 for f in connector.fetch(first, spec, start, end)] != [
-                f.sha256 for f in connector.fetch(latest, spec, start, end)
-            ]:
-                again.add(str(spec.id))
-    finally:
-        first.client.close()
-        latest.client.close()
-    return again
-
-
 def command_materialize(args: argparse.Namespace) -> int:
-    """Every range job over all its partitions, then every check once: a handful of runs, a line per run.
-
-    Offline, the ranges first replay each request's first capture; then the datasets of sources recorded again
-    later (and those that fill gaps) run once more on the later captures, so the revisions, corrections and
-    backfills the recordings hold become vintages, as they would have arrived."""
+    """The main job (macro_assets.defs.main_job): a handful of runs, a line per run, then a summary."""
     os.environ.update({**dagster_environment(), **FAST_EVENTS})
-    import dagster as dg
-
-    from macro_assets import settings
     from macro_assets.cli.summary import print_summary
     from macro_assets.definitions import defs
-    from macro_assets.defs.jobs import QUALITY_CHECKS_JOB
-    from macro_assets.defs.resources import EARLIEST, REPLAY_TAG
+    from macro_assets.defs.main_job import run_main_job
 
     started = time.monotonic()
-    instance = dg.DagsterInstance.get()
-    jobs = [job for job in defs.resolve_all_job_defs() if job.name.startswith("materialize_")]
-    offline = settings.mode() == "offline"
-    again = recorded_again() if offline else set()
-    runs = []
-    for job in jobs:
-        keys = sorted(job.asset_layer.executable_asset_keys, key=lambda k: k.to_user_string())
-        runs.append((job, None, {REPLAY_TAG: EARLIEST} if offline else {}, "all assets"))
-        later = [key for key in keys if str(DatasetId.from_asset_path(key.path)) in again]
-        if later:
-            runs.append((job, later, {}, f"{len(later)} assets on their later captures"))
-    runs.append((defs.resolve_job_def(QUALITY_CHECKS_JOB), None, {}, "every dataset's checks over its partitions"))
-    failures = 0
-    for number, (job, selection, tags, what) in enumerate(runs, start=1):
-        definition = job.partitions_def
-        if definition is not None:
-            first, last = definition.get_first_partition_key(), definition.get_last_partition_key()
-            tags = {**tags, RANGE_START: first, RANGE_END: last}
-            what += f", {first} .. {last} ({len(definition.get_partition_keys())} partitions)"
-        print(f"==> [{number}/{len(runs)}] {job.name}: {what}", flush=True)
-        if selection is not None:  # a subset of a range job, still without its checks
-            job = job.get_subset(asset_selection=set(selection), asset_check_selection=set())
-        result = job.execute_in_process(instance=instance, tags=tags, run_config=RUN_CONFIG, raise_on_error=False)
-        failures += not result.success
-        outcome = "done" if result.success else "FAILED: see the run in the UI (partitions then show as missing)"
-        print(f"    {outcome} (run {result.run_id[:8]}) at {time.monotonic() - started:.0f} s", flush=True)
+    succeeded = run_main_job(defs, lambda line: print(line, flush=True))
     print_summary(elapsed=time.monotonic() - started)
-    return 1 if failures else 0
+    return 0 if succeeded else 1
 
 
 def command_read(args: argparse.Namespace) -> int:
