@@ -15,6 +15,7 @@ from macro_assets.ingest import Batch, ingest
 from macro_assets.ingest.pipeline import row_dates
 from macro_assets.quality import bars, curves, observations
 from macro_assets.sources.base import RELEASE_SCHEMA
+from macro_assets.warehouse.frames import collapse_unchanged_vintages
 
 # Single-run backfills are what a range run of a dataset needs; Dagster still labels the parameter beta.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
@@ -98,9 +99,10 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
             )
         finally:
             session.client.close()
-        # What the window will hold once the batch is appended (the append rule only drops rows that change
-        # nothing, so first and latest values are the same): drawn before the write, since metadata goes with it.
-        _describe(context, batch, pl.concat([_comparable(dataset, before), _comparable(dataset, batch.rows)]))
+        # What the window will hold once the batch is appended (stored rows, then the batch under the append rule:
+        # a row that changes nothing adds no vintage): drawn before the write, since metadata goes with it.
+        window = pl.concat([_comparable(dataset, before), _comparable(dataset, batch.rows)])
+        _describe(context, batch, collapse_unchanged_vintages(dataset.shape, window))
         return dg.Output(batch)
 
     return dataset_asset
@@ -108,7 +110,8 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
 
 def _comparable(dataset: DatasetSpec, rows: pl.DataFrame) -> pl.DataFrame:
     shape = dataset.shape
-    return rows.select([pl.col(c).cast(t) for c, t in {**shape.parsed_schema, **RELEASE_SCHEMA}.items()])
+    columns = {shape.id_column: pl.String, **shape.parsed_schema, **RELEASE_SCHEMA}
+    return rows.select([pl.col(c).cast(t) for c, t in columns.items()])
 
 
 def _describe(context: dg.AssetExecutionContext, batch: Batch, window: pl.DataFrame) -> None:

@@ -74,9 +74,10 @@ def chart(dataset: DatasetSpec, vintages: pl.DataFrame) -> str | None:
 
 
 def preview(dataset: DatasetSpec, vintages: pl.DataFrame) -> dg.MetadataValue:
-    """The newest rows of the window, latest vintage each, as a Markdown table."""
+    """The newest rows of the window, latest vintage each, as a Markdown table (a curve's points by maturity)."""
     keys = dataset.shape.key_columns
-    latest = _latest(vintages, keys).sort(keys).tail(PREVIEW_ROWS)
+    order = ["curve_date", "maturity_date", "point"] if dataset.kind == "curve" else keys
+    latest = _latest(vintages, keys).sort(order, nulls_last=True).tail(PREVIEW_ROWS)
     columns = [
         *keys,
         *(c for c in dataset.shape.value_columns if latest[c].null_count() < latest.height),
@@ -84,8 +85,11 @@ def preview(dataset: DatasetSpec, vintages: pl.DataFrame) -> dg.MetadataValue:
         "release_basis",
     ]
     header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    body = "".join(
-        "| " + " | ".join("" if v is None else str(v) for v in row) + " |\n"
-        for row in latest.select(columns).iter_rows()
-    )
+    body = "".join("| " + " | ".join(_cell(v) for v in row) + " |\n" for row in latest.select(columns).iter_rows())
     return dg.MetadataValue.md(header + body)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -14,7 +14,7 @@ from macro_assets.defs.checks import build_dataset_checks
 from macro_assets.defs.datasets import asset_key, build_dataset_asset
 from macro_assets.defs.derived.panels import build_daily_rates_panel
 from macro_assets.defs.io_managers import AS_OF_TAG, ParquetObjectStoreIOManager, WarehouseIOManager
-from macro_assets.defs.resources import ObjectStoreResource, SourcesResource, WarehouseResource
+from macro_assets.defs.resources import REPLAY_TAG, ObjectStoreResource, SourcesResource, WarehouseResource
 from macro_assets.warehouse import connect
 from macro_assets_tests.sources.replay import Exchange, write_manifest
 
@@ -292,3 +292,17 @@ def test_a_refused_payload_from_a_users_recordings_fails_the_run_and_changes_not
         payloads = warehouse.pipeline.payloads("fred.UNRATE")
         assert payloads["refused"].notna().sum() == 1
         assert "FRED is down" in warehouse.pipeline.quarantined("fred.UNRATE")["reason"].iloc[-1]
+
+
+def test_a_rerun_preview_shows_what_is_stored_not_the_unchanged_refetch(resources):
+    """The later capture of USD/BRL changes one August bar; December's bars refetched then change nothing, so the
+    preview of the second run keeps their first release."""
+    usdbrl = series_assets("yahoo.USDBRL_1d")
+    with dg.instance_for_test() as instance:
+        for replay in ("earliest", None):
+            tags = range_tags("2018-12-03", "2018-12-31", **({REPLAY_TAG: replay} if replay else {}))
+            result = dg.materialize(usdbrl, resources=resources, instance=instance, tags=tags)
+            assert result.success
+    newest = [e for e in result.get_asset_materialization_events() if e.partition == "2018-12-31"]
+    table = newest[0].materialization.metadata["preview"].value
+    assert "| estimated |" in table and "observed" not in table
