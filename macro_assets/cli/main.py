@@ -124,7 +124,9 @@ def command_stop(args: argparse.Namespace) -> int:
 
 
 def command_dev(args: argparse.Namespace) -> int:
-    return _run_dagster(["dev", *args.extra], dagster_environment())
+    # The webserver and the daemon create the runs launched from the UI, sensors and backfills: they get the same
+    # event settings as the main job.
+    return _run_dagster(["dev", *args.extra], {**dagster_environment(), **FAST_EVENTS})
 
 
 def build_parser() -> argparse.ArgumentParser:
