@@ -1,10 +1,11 @@
 """One module per source; this registry maps a catalog source name to its connector."""
 
-from macro_assets.sources import bcb_sgs, fred, tesouro_direto, twelvedata, us_treasury, yahoo
+from macro_assets.sources import bcb_ptax, bcb_sgs, fred, tesouro_direto, twelvedata, us_treasury, yahoo
 from macro_assets.sources.base import Connector
 
 CONNECTORS: dict[str, Connector] = {
-    module.SOURCE: module.connector for module in (bcb_sgs, fred, tesouro_direto, twelvedata, us_treasury, yahoo)
+    module.SOURCE: module.connector
+    for module in (bcb_ptax, bcb_sgs, fred, tesouro_direto, twelvedata, us_treasury, yahoo)
 }
 
 

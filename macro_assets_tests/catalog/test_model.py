@@ -51,6 +51,12 @@ datasets:
   plausible_range: [500, 10000]
 """
 OBSERVATION_IDS = {
+    "bcb_ptax.USD_sell_close",
+    "bcb_ptax.USD_buy_close",
+    "bcb_ptax.EUR_sell_close",
+    "bcb_ptax.EUR_buy_close",
+    "bcb_ptax.EUR_sell_open",
+    "bcb_ptax.EUR_sell_intermediate",
     "bcb_sgs.432",
     "bcb_sgs.12",
     "bcb_sgs.433",
@@ -94,7 +100,8 @@ def test_every_packaged_dataset_loads_with_its_kind():
     assert {str(spec.id) for spec in CATALOG.of_kind("observations")} == OBSERVATION_IDS
     assert {str(spec.id) for spec in CATALOG.of_kind("curve")} == CURVE_IDS
     assert {str(spec.id) for spec in CATALOG.of_kind("bars")} == BAR_IDS
-    assert set(CATALOG.sources) == {"bcb_sgs", "fred", "tesouro_direto", "twelvedata", "us_treasury", "yahoo"}
+    sources = {"bcb_ptax", "bcb_sgs", "fred", "tesouro_direto", "twelvedata", "us_treasury", "yahoo"}
+    assert set(CATALOG.sources) == sources
     shapes = {"observations": OBSERVATIONS, "curve": CURVE_POINTS, "bars": BARS}
     for dataset_id, spec in CATALOG.datasets.items():
         assert str(spec.id) == dataset_id and spec.source in CATALOG.sources
