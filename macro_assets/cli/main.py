@@ -84,7 +84,7 @@ def as_csv(frame):
 
 def read(warehouse, dataset, args: argparse.Namespace):
     """The read mode asked for, every one of them as known at --as-of (default now)."""
-    reader = {"observations": warehouse.observations, "curve": warehouse.curves, "bars": warehouse.bars}[dataset.kind]
+    reader = warehouse.reader(dataset.shape)
     dataset_id = str(dataset.id)
     if args.revisions:
         if dataset.kind != "observations":

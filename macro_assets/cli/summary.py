@@ -9,16 +9,13 @@ from macro_assets.definitions import defs
 from macro_assets.defs.main_job import instance_report
 from macro_assets.warehouse import connect
 
-READERS = {"observations": "observations", "curve": "curves", "bars": "bars"}
-
 
 def print_summary(elapsed: float) -> None:
     report = instance_report(defs)
     catalog = load_catalog()
     with connect() as warehouse:
         stored = {
-            dataset_id: getattr(warehouse, READERS[spec.kind]).info(dataset_id)
-            for dataset_id, spec in catalog.datasets.items()
+            dataset_id: warehouse.reader(spec.shape).info(dataset_id) for dataset_id, spec in catalog.datasets.items()
         }
         quarantined = warehouse.pipeline.quarantined()
         warehouse_url = warehouse.url

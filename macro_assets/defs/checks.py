@@ -13,7 +13,7 @@ import datetime as dt
 import dagster as dg
 
 from macro_assets.catalog import DatasetSpec
-from macro_assets.defs.datasets import READERS, RULES, asset_key
+from macro_assets.defs.datasets import RULES, asset_key
 from macro_assets.defs.partitions import inclusive_dates, partitions_for
 from macro_assets.defs.resources import WarehouseResource
 from macro_assets.quality import Judged
@@ -50,7 +50,7 @@ def build_dataset_checks(dataset: DatasetSpec) -> dg.AssetChecksDefinition:
     def dataset_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         start, end = checked_window(context.run.tags, definition)
         stored = warehouse.open()
-        vintages = getattr(stored, READERS[dataset.kind]).vintages(str(dataset.id), start, end, output="polars")
+        vintages = stored.reader(dataset.shape).vintages(str(dataset.id), start, end, output="polars")
         judged = Judged(dataset, vintages, start, end, _judged_at(stored, str(dataset.id), start, end))
         for rule in rules:
             outcome = rule.judge(judged)

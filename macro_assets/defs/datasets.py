@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 
 from macro_assets.catalog import Catalog, DatasetSpec
-from macro_assets.defs.io_managers import DATASET_METADATA_KEY, READERS
+from macro_assets.defs.io_managers import DATASET_METADATA_KEY
 from macro_assets.defs.partitions import inclusive_dates, partitions_for
 from macro_assets.defs.previews import chart, preview
 from macro_assets.defs.resources import REPLAY_TAG, ObjectStoreResource, SourcesResource, WarehouseResource
@@ -85,7 +85,7 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
         start, end = inclusive_dates(context.partition_time_window)
         session = sources.session(context.run.tags.get(REPLAY_TAG))
         stored = warehouse.open()
-        reader = getattr(stored, READERS[dataset.kind])
+        reader = stored.reader(dataset.shape)
         before = reader.vintages(str(dataset.id), start, end, output="polars")
         try:
             batch = ingest(

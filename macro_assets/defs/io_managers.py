@@ -70,11 +70,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         start, end = (
             inclusive_dates(context.asset_partitions_time_window) if context.has_asset_partitions else (None, None)
         )
-        reader = getattr(self.warehouse.open(), READERS[dataset.kind])
+        reader = self.warehouse.open().reader(dataset.shape)
         return reader.as_of(str(dataset.id), as_of=read_instant(context), start=start, end=end)
-
-
-READERS = {"observations": "observations", "curve": "curves", "bars": "bars"}
 
 
 class ParquetObjectStoreIOManager(dg.ConfigurableIOManager):

@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 
 from macro_assets import settings
-from macro_assets.shapes import SHAPES
+from macro_assets.errors import InvalidInput
+from macro_assets.shapes import SHAPES, Shape
 from macro_assets.warehouse import embedded, timescale
 from macro_assets.warehouse.db import Database
 from macro_assets.warehouse.migrations import apply_migrations
 from macro_assets.warehouse.pipeline import Pipeline
-from macro_assets.warehouse.readers import BarsReader, CurvesReader, ObservationsReader
+from macro_assets.warehouse.readers import BarsReader, CurvesReader, ObservationsReader, Reader
 
 
 class Warehouse:
@@ -26,6 +27,14 @@ class Warehouse:
         self.curves = CurvesReader(db)
         self.bars = BarsReader(db)
         self.pipeline = Pipeline(db)
+
+    def reader(self, shape: Shape | str) -> Reader:
+        """The reader of a shape (a dataset's `shape`, or its name): what callers that hold a dataset use."""
+        readers = {"observations": self.observations, "curve_points": self.curves, "bars": self.bars}
+        name = shape if isinstance(shape, str) else shape.name
+        if name not in readers:
+            raise InvalidInput(f"shape {name!r}: expected one of {sorted(readers)}")
+        return readers[name]
 
     @property
     def url(self) -> str:

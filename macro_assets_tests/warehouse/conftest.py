@@ -24,9 +24,10 @@ _test_number = itertools.count()
 @pytest.fixture(params=list(CASES))
 def case(request) -> Case:
     """A shape's case with ids of this test alone, so tests can share one database (see `shared_url`)."""
-    n = next(_test_number)
+    # A fixed-width suffix no random id shares: no test's id contains another's, so a search finds only its own.
+    suffix = f"_t{next(_test_number):05d}"
     base = CASES[request.param]
-    return dataclasses.replace(base, dataset=f"{base.dataset}_{n}", other=f"{base.other}_{n}")
+    return dataclasses.replace(base, dataset=base.dataset + suffix, other=base.other + suffix)
 
 
 @pytest.fixture(scope="module", params=["system", "embedded"])

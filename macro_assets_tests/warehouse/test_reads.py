@@ -381,3 +381,13 @@ def test_a_catalog_curve_counts_business_days_on_its_own_calendar(system_warehou
     expected = len(business_days("BR", dt.date(2018, 2, 9), dt.date(2018, 2, 15)))
     assert frame["business_days_to_maturity"].tolist() == [expected] and expected < 5
     assert weekdays_only["business_days_to_maturity"].tolist() == [5]
+
+
+def test_reader_gives_the_reader_of_a_shape_by_shape_or_name(system_warehouse_url):
+    from macro_assets.shapes import BARS, CURVE_POINTS, OBSERVATIONS
+
+    with connect(system_warehouse_url) as wh:
+        assert wh.reader(OBSERVATIONS) is wh.observations and wh.reader("curve_points") is wh.curves
+        assert wh.reader(BARS) is wh.bars and wh.reader(CURVE_POINTS) is wh.curves
+        with pytest.raises(InvalidInput, match="shape 'ticks'"):
+            wh.reader("ticks")
