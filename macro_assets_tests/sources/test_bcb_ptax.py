@@ -19,6 +19,7 @@ from macro_assets.provenance import Fetched
 from macro_assets.sources.base import SourceSession, parsed_schema
 from macro_assets.sources.bcb_ptax import connector, release_instant, request, request_windows
 from macro_assets_tests import paths
+from macro_assets_tests.sources import payloads
 
 FIXTURES = paths.FIXTURES / "bcb_ptax"
 RECORDED = paths.RECORDINGS / "bcb_ptax"
@@ -42,16 +43,11 @@ def utc(*args: int) -> dt.datetime:
 
 
 def fetched(spec, body: bytes, status: int = 200) -> Fetched:
-    return Fetched(
-        source="bcb_ptax",
-        dataset_id=str(spec.id),
-        request="GET https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata/...",
+    return payloads.fetched(
+        str(spec.id),
+        body,
         status=status,
-        body=body,
-        content_type="application/json",
-        fetched_at=utc(2019, 1, 7, 12),
-        window_start=dt.date(2015, 1, 1),
-        window_end=dt.date(2018, 12, 31),
+        request="GET https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata/...",
     )
 
 

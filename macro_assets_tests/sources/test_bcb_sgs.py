@@ -18,6 +18,7 @@ from macro_assets.shapes import UTC_DATETIME
 from macro_assets.sources.base import SourceSession, parsed_schema
 from macro_assets.sources.bcb_sgs import BASE_URL, connector, request_windows
 from macro_assets_tests import paths
+from macro_assets_tests.sources import payloads
 from macro_assets_tests.sources.replay import CountingReplay, Exchange, write_manifest
 
 FIXTURES = paths.FIXTURES / "bcb_sgs"
@@ -35,16 +36,12 @@ def utc(*args: int) -> dt.datetime:
 
 
 def fetched(spec, body: bytes, status: int = 200) -> Fetched:
-    return Fetched(
-        source="bcb_sgs",
-        dataset_id=str(spec.id),
-        request=f"GET {BASE_URL.format(code=spec.code)}",
+    return payloads.fetched(
+        str(spec.id),
+        body,
         status=status,
-        body=body,
-        content_type="application/json",
         fetched_at=FETCHED_AT,
-        window_start=dt.date(2015, 1, 1),
-        window_end=dt.date(2018, 12, 31),
+        request=f"GET {BASE_URL.format(code=spec.code)}",
     )
 
 

@@ -18,6 +18,7 @@ from macro_assets.shapes import UTC_DATETIME
 from macro_assets.sources.base import SourceSession, parsed_schema
 from macro_assets.sources.fred import ALL_VINTAGES, OBSERVATIONS_URL, connector
 from macro_assets_tests import paths
+from macro_assets_tests.sources import payloads
 from macro_assets_tests.sources.replay import CountingReplay, Exchange, write_manifest
 
 FIXTURES = paths.FIXTURES / "fred"
@@ -32,16 +33,14 @@ def utc(*args: int) -> dt.datetime:
 
 
 def fetched(body: bytes, status: int = 200) -> Fetched:
-    return Fetched(
-        source="fred",
-        dataset_id="fred.GDP",
-        request=f"GET {OBSERVATIONS_URL}",
+    return payloads.fetched(
+        "fred.GDP",
+        body,
         status=status,
-        body=body,
         content_type=FRED_JSON,
         fetched_at=FETCHED_AT,
-        window_start=dt.date(1946, 1, 1),
-        window_end=dt.date(2018, 12, 31),
+        window=(dt.date(1946, 1, 1), dt.date(2018, 12, 31)),
+        request=f"GET {OBSERVATIONS_URL}",
     )
 
 

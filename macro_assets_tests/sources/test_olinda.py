@@ -14,21 +14,18 @@ from macro_assets.http.client import HttpClient
 from macro_assets.provenance import Fetched
 from macro_assets.sources import olinda
 from macro_assets_tests import paths
+from macro_assets_tests.sources import payloads
 
 CONTEXT = "https://was-p.bcnet.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata$metadata#_CotacaoDolarPeriodo(x)"
 
 
 def fetched(body: bytes, status: int = 200) -> Fetched:
-    return Fetched(
-        source="bcb_ptax",
-        dataset_id="bcb_ptax.USD_sell_close",
-        request="GET https://olinda.bcb.gov.br/...",
+    return payloads.fetched(
+        "bcb_ptax.USD_sell_close",
+        body,
         status=status,
-        body=body,
-        content_type="application/json",
-        fetched_at=dt.datetime(2019, 1, 7, 12, tzinfo=dt.UTC),
-        window_start=dt.date(2015, 1, 1),
-        window_end=dt.date(2015, 12, 31),
+        window=(dt.date(2015, 1, 1), dt.date(2015, 12, 31)),
+        request="GET https://olinda.bcb.gov.br/...",
     )
 
 

@@ -22,6 +22,7 @@ from macro_assets.http.replay import ReplayTransport
 from macro_assets.provenance import Fetched
 from macro_assets.sources.base import Parsed, SourceSession
 from macro_assets.sources.tesouro_direto import FILE_URL, connector
+from macro_assets_tests.sources import payloads
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = REPO / "macro_assets" / "recordings"
@@ -37,16 +38,11 @@ OTHERS = replace(NOMINAL, params={"bond_types": ["LFT", "NTN-C", "Tesouro Educa+
 
 
 def fetched(dataset, body: bytes, status: int = 200) -> Fetched:
-    return Fetched(
-        source="tesouro_direto",
-        dataset_id=str(dataset.id),
-        request="GET (test)",
+    return payloads.fetched(
+        str(dataset.id),
+        body,
         status=status,
-        body=body,
         content_type="text/csv",
-        fetched_at=dt.datetime(2019, 1, 7, 12, tzinfo=dt.UTC),
-        window_start=dt.date(2015, 1, 1),
-        window_end=dt.date(2018, 12, 31),
     )
 
 

@@ -30,6 +30,7 @@ from macro_assets.sources.twelvedata import (
     window_params,
 )
 from macro_assets_tests.paths import FIXTURES, RECORDINGS, shared
+from macro_assets_tests.sources import payloads
 from macro_assets_tests.sources.replay import CountingReplay, Exchange, write_manifest
 
 RECORDED = RECORDINGS / "twelvedata"
@@ -53,16 +54,13 @@ def bogota(*args: int) -> dt.datetime:
 
 
 def fetched(body: bytes, status: int = 200, dataset=USDCOP) -> Fetched:
-    return Fetched(
-        source="twelvedata",
-        dataset_id=str(dataset.id),
-        request="GET (test)",
+    return payloads.fetched(
+        str(dataset.id),
+        body,
         status=status,
-        body=body,
         content_type="application/json; charset=utf-8",
         fetched_at=utc(2019, 1, 2, 12),
-        window_start=dt.date(2018, 12, 3),
-        window_end=dt.date(2018, 12, 31),
+        window=(dt.date(2018, 12, 3), dt.date(2018, 12, 31)),
     )
 
 

@@ -18,6 +18,7 @@ from macro_assets.http.replay import ReplayTransport
 from macro_assets.provenance import Fetched
 from macro_assets.sources.base import SourceSession
 from macro_assets.sources.us_treasury import CSV_URL, connector, maturity, request_years, tenor_years
+from macro_assets_tests.sources import payloads
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = REPO / "macro_assets" / "recordings"
@@ -35,16 +36,11 @@ FEED_OPEN = (
 
 
 def fetched(dataset, body: bytes, status: int = 200) -> Fetched:
-    return Fetched(
-        source="us_treasury",
-        dataset_id=str(dataset.id),
-        request="GET (test)",
+    return payloads.fetched(
+        str(dataset.id),
+        body,
         status=status,
-        body=body,
         content_type="text/csv",
-        fetched_at=dt.datetime(2019, 1, 7, 12, tzinfo=dt.UTC),
-        window_start=dt.date(2015, 1, 1),
-        window_end=dt.date(2018, 12, 31),
     )
 
 

@@ -22,6 +22,7 @@ from macro_assets.recordings.yahoo import generate
 from macro_assets.sources.base import SourceSession
 from macro_assets.sources.yahoo import CHART_URL, YfinanceTransport, chart_params, connector, daily_bar_time
 from macro_assets_tests.paths import FIXTURES, RECORDINGS
+from macro_assets_tests.sources import payloads
 from macro_assets_tests.sources.replay import CountingReplay
 
 RECORDED = RECORDINGS / "yahoo"
@@ -41,16 +42,13 @@ def utc(*args: int) -> dt.datetime:
 
 
 def fetched(dataset, body: bytes, status: int = 200) -> Fetched:
-    return Fetched(
-        source="yahoo",
-        dataset_id=str(dataset.id),
-        request="GET (test)",
+    return payloads.fetched(
+        str(dataset.id),
+        body,
         status=status,
-        body=body,
         content_type="application/json;charset=utf-8",
         fetched_at=utc(2019, 1, 2, 6),
-        window_start=WINDOW[0],
-        window_end=WINDOW[1],
+        window=(WINDOW[0], WINDOW[1]),
     )
 
 
