@@ -1,7 +1,8 @@
 """What a materialization shows of the data itself: a small chart and a table preview of the stored window.
 
 Series chart first release against latest where they differ; curves draw the newest curve by maturity; bars
-draw the close. The chart is a PNG inlined in Markdown (Dagster has no plot metadata type).
+draw the close. The chart is a PNG inlined in Markdown (Dagster has no plot metadata type); the preview is a
+metadata table, which the UI shows inline.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def chart(dataset: DatasetSpec, vintages: pl.DataFrame) -> str | None:
 
 
 def preview(dataset: DatasetSpec, vintages: pl.DataFrame) -> dg.MetadataValue:
-    """The newest rows of the window, latest vintage each, as a Markdown table (a curve's points by maturity)."""
+    """The newest rows of the window, latest vintage each, as a table the UI shows inline (a curve's points by
+    maturity); floats to 6 significant digits, dates and instants as ISO text."""
     keys = dataset.shape.key_columns
     order = ["curve_date", "maturity_date", "point"] if dataset.kind == "curve" else keys
     latest = _latest(vintages, keys).sort(order, nulls_last=True).tail(PREVIEW_ROWS)
@@ -84,9 +86,11 @@ def preview(dataset: DatasetSpec, vintages: pl.DataFrame) -> dg.MetadataValue:
         "release_time",
         "release_basis",
     ]
-    header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    body = "".join("| " + " | ".join(_cell(v) for v in row) + " |\n" for row in latest.select(columns).iter_rows())
-    return dg.MetadataValue.md(header + body)
+    records = [
+        dg.TableRecord({c: _cell(v) for c, v in row.items()}) for row in latest.select(columns).iter_rows(named=True)
+    ]
+    schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns])
+    return dg.MetadataValue.table(records=records, schema=schema)
 
 
 def _cell(value) -> str:

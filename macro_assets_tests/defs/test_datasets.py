@@ -75,7 +75,9 @@ def test_a_monthly_range_is_one_run_with_metadata_and_passing_checks(resources, 
         assert newest["records_fetched"].value == 83 and newest["release_basis"].value == "vintage"
         assert newest["payload_keys"].value[0].startswith("raw/fred/GDP/2015-01-01_2018-12-31/")
         assert newest["chart"].value.startswith("![fred.GDP](data:image/png;base64,")
-        assert "| obs_date | value | release_time" in newest["preview"].value
+        preview = newest["preview"].value
+        assert [c.name for c in preview.schema.columns] == ["obs_date", "value", "release_time", "release_basis"]
+        assert preview.records[-1].data["obs_date"] == "2018-07-01"
         evaluations = result.get_asset_check_evaluations()
         assert len(evaluations) == 10 and all(e.passed for e in evaluations)
         assert instance.get_materialized_partitions(series_key("bcb_sgs.433")) == {
@@ -304,5 +306,5 @@ def test_a_rerun_preview_shows_what_is_stored_not_the_unchanged_refetch(resource
             result = dg.materialize(usdbrl, resources=resources, instance=instance, tags=tags)
             assert result.success
     newest = [e for e in result.get_asset_materialization_events() if e.partition == "2018-12-31"]
-    table = newest[0].materialization.metadata["preview"].value
-    assert "| estimated |" in table and "observed" not in table
+    bases = {record.data["release_basis"] for record in newest[0].materialization.metadata["preview"].value.records}
+    assert bases == {"estimated"}
