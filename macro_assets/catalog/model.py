@@ -11,9 +11,33 @@ from zoneinfo import ZoneInfo
 
 from macro_assets.catalog import calendars
 from macro_assets.errors import CatalogError, UnknownDataset
-from macro_assets.shapes import BARS, CURVE_POINTS, OBSERVATIONS, Shape
+from macro_assets.shapes import (
+    BARS,
+    CURVE_POINTS,
+    EXPECTATIONS,
+    INDEX_COMPONENTS,
+    INSTRUMENT_DEFINITIONS,
+    INSTRUMENT_STATISTICS,
+    OBSERVATIONS,
+    POSITIONS,
+    TBBO,
+    TRADES,
+    Shape,
+)
 
-KINDS = {"observations": OBSERVATIONS, "curve": CURVE_POINTS, "bars": BARS}
+# A dataset's kind names the shape of its rows.
+KINDS = {
+    "observations": OBSERVATIONS,
+    "curve": CURVE_POINTS,
+    "bars": BARS,
+    "expectations": EXPECTATIONS,
+    "index_components": INDEX_COMPONENTS,
+    "positions": POSITIONS,
+    "trades": TRADES,
+    "tbbo": TBBO,
+    "statistics": INSTRUMENT_STATISTICS,
+    "definitions": INSTRUMENT_DEFINITIONS,
+}
 INTERVALS = {"5min": dt.timedelta(minutes=5), "1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1)}
 # Dagster asset key parts must match this, and every dataset code becomes one.
 _CODE = re.compile(r"^[A-Za-z0-9_]+$")

@@ -13,10 +13,11 @@ import datetime as dt
 import dagster as dg
 
 from macro_assets.catalog import DatasetSpec
-from macro_assets.defs.datasets import RULES, asset_key
+from macro_assets.defs.datasets import asset_key
 from macro_assets.defs.partitions import inclusive_dates, partitions_for
 from macro_assets.defs.resources import WarehouseResource
 from macro_assets.quality import Judged
+from macro_assets.quality.rules import RULES
 from macro_assets.timeutil import parse_date
 
 WINDOW_TAG = "macro_assets/window"

@@ -13,7 +13,6 @@ from macro_assets.defs.previews import chart, preview
 from macro_assets.defs.resources import REPLAY_TAG, ObjectStoreResource, SourcesResource, WarehouseResource
 from macro_assets.ingest import Batch, ingest
 from macro_assets.ingest.pipeline import row_dates
-from macro_assets.quality import bars, curves, observations
 from macro_assets.sources.base import RELEASE_SCHEMA
 from macro_assets.warehouse.frames import collapse_unchanged_vintages
 
@@ -21,8 +20,8 @@ from macro_assets.warehouse.frames import collapse_unchanged_vintages
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 
 WAREHOUSE_IO_MANAGER = "warehouse_io_manager"
-RULES = {"observations": observations.RULES, "curve": curves.RULES, "bars": bars.RULES}
-KINDS = {"observations": "series", "curve": "curve", "bars": "bars"}
+# The shape tag the UI filters by.
+SHAPE_TAGS = {"observations": "series", "curve": "curve"}
 
 
 def asset_key(dataset: DatasetSpec) -> dg.AssetKey:
@@ -68,7 +67,7 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
             "freq": dataset.partitioning,
             "source": dataset.source,
             "country": dataset.country,
-            "shape": KINDS[dataset.kind],
+            "shape": SHAPE_TAGS.get(dataset.kind, dataset.kind),
         },
         metadata=_definition_metadata(dataset),
         # No step retry policy: the HTTP client already retries what is transient (429, 5xx, network errors) with

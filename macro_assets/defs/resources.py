@@ -12,7 +12,7 @@ from macro_assets.http.client import HttpClient, live_transport
 from macro_assets.http.replay import ReplayTransport
 from macro_assets.object_store import ObjectStore, open_object_store
 from macro_assets.recordings import packaged_recordings
-from macro_assets.sources import CONNECTORS
+from macro_assets.sources import connector_for
 from macro_assets.sources.base import SourceSession
 from macro_assets.timeutil import parse_instant
 from macro_assets.warehouse import Warehouse, connect
@@ -63,11 +63,13 @@ class SourcesResource(dg.ConfigurableResource):
         mode = self.mode or settings.mode()
         if mode not in settings.MODES:
             raise ValueError(f"sources: mode {mode!r}; expected one of {settings.MODES}")
-        rates = {name: spec.requests_per_second for name, spec in load_catalog().sources.items()}
+        sources = load_catalog().sources
+        rates = {name: spec.requests_per_second for name, spec in sources.items()}
         if mode == "live":
+            connectors = {name: connector_for(name) for name in sources}
             own_clients = {
                 name: connector.live_transport()
-                for name, connector in CONNECTORS.items()
+                for name, connector in connectors.items()
                 if hasattr(connector, "live_transport")
             }
             return SourceSession(

@@ -1,16 +1,17 @@
-"""One module per source; this registry maps a catalog source name to its connector."""
+"""One module per source, named as the catalog's source: `macro_assets.sources.<source>` exports its `connector`."""
 
-from macro_assets.sources import bcb_ptax, bcb_sgs, fred, tesouro_direto, twelvedata, us_treasury, yahoo
+import importlib
+from functools import cache
+
 from macro_assets.sources.base import Connector
 
-CONNECTORS: dict[str, Connector] = {
-    module.SOURCE: module.connector
-    for module in (bcb_ptax, bcb_sgs, fred, tesouro_direto, twelvedata, us_treasury, yahoo)
-}
 
-
+@cache
 def connector_for(source: str) -> Connector:
     try:
-        return CONNECTORS[source]
-    except KeyError:
-        raise KeyError(f"no connector for source {source!r}; known: {sorted(CONNECTORS)}") from None
+        module = importlib.import_module(f"macro_assets.sources.{source}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"macro_assets.sources.{source}":
+            raise
+        raise KeyError(f"no connector for source {source!r}: no module macro_assets.sources.{source}") from None
+    return module.connector

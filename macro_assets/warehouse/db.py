@@ -62,6 +62,8 @@ def sql_type(dtype: pl.DataType) -> str:
         return "date"
     if dtype == pl.Float64:
         return "double precision"
+    if dtype == pl.Int64:
+        return "bigint"
     if isinstance(dtype, pl.Datetime):
         return "timestamptz"
     raise TypeError(f"no SQL type for {dtype}")

@@ -9,7 +9,17 @@ import sqlalchemy as sa
 
 from macro_assets import settings
 from macro_assets.errors import InvalidInput
-from macro_assets.shapes import SHAPES, Shape
+from macro_assets.shapes import (
+    EXPECTATIONS,
+    INDEX_COMPONENTS,
+    INSTRUMENT_DEFINITIONS,
+    INSTRUMENT_STATISTICS,
+    POSITIONS,
+    SHAPES,
+    TBBO,
+    TRADES,
+    Shape,
+)
 from macro_assets.warehouse import embedded, timescale
 from macro_assets.warehouse.db import Database
 from macro_assets.warehouse.migrations import apply_migrations
@@ -18,23 +28,35 @@ from macro_assets.warehouse.readers import BarsReader, CurvesReader, Observation
 
 
 class Warehouse:
-    """Point-in-time reads (`observations`, `curves`, `bars`) and the pipeline's internals (`pipeline`).
-    Create it with `macro_assets.warehouse.connect()`."""
+    """Point-in-time reads, one reader per shape (`observations`, `curves`, `bars`, `expectations`,
+    `index_components`, `positions`, `trades`, `tbbo`, `instrument_statistics`, `instrument_definitions`), and the
+    pipeline's internals (`pipeline`). Create it with `macro_assets.warehouse.connect()`."""
 
     def __init__(self, db: Database):
         self._db = db
         self.observations = ObservationsReader(db)
         self.curves = CurvesReader(db)
         self.bars = BarsReader(db)
+        self.expectations = Reader(db, EXPECTATIONS)
+        self.index_components = Reader(db, INDEX_COMPONENTS)
+        self.positions = Reader(db, POSITIONS)
+        self.trades = Reader(db, TRADES)
+        self.tbbo = Reader(db, TBBO)
+        self.instrument_statistics = Reader(db, INSTRUMENT_STATISTICS)
+        self.instrument_definitions = Reader(db, INSTRUMENT_DEFINITIONS)
+        self._readers = {
+            reader.shape.name: reader
+            for reader in vars(self).values()
+            if isinstance(reader, Reader)  # every attribute above that reads a shape
+        }
         self.pipeline = Pipeline(db)
 
     def reader(self, shape: Shape | str) -> Reader:
         """The reader of a shape (a dataset's `shape`, or its name): what callers that hold a dataset use."""
-        readers = {"observations": self.observations, "curve_points": self.curves, "bars": self.bars}
         name = shape if isinstance(shape, str) else shape.name
-        if name not in readers:
-            raise InvalidInput(f"shape {name!r}: expected one of {sorted(readers)}")
-        return readers[name]
+        if name not in self._readers:
+            raise InvalidInput(f"shape {name!r}: expected one of {sorted(self._readers)}")
+        return self._readers[name]
 
     @property
     def url(self) -> str:

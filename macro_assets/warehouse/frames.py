@@ -143,6 +143,8 @@ def _arrow_type(dtype: pl.DataType) -> pa.DataType:
         return pa.date32()
     if dtype == pl.Float64:
         return pa.float64()
+    if dtype == pl.Int64:
+        return pa.int64()
     if isinstance(dtype, pl.Datetime):
         return pa.timestamp("us", tz="UTC")
     raise TypeError(f"no Arrow type for {dtype}")

@@ -193,11 +193,16 @@ class Reader:
         return wanted
 
     def _window(self, start: Moment | None, end: Moment | None) -> tuple:
-        """The inclusive bounds of the first key; 'infinity' where none is given."""
-        first, last = parse_date(start, field="start"), parse_date(end, field="end")
+        """The inclusive bounds of the first key; 'infinity' where none is given. A time key (a bar's start, a
+        record's event time) is bounded by instants, a bare date being its whole UTC day."""
+        if isinstance(self.shape.key_schema[first_key(self.shape)], pl.Datetime):
+            first = _instant_bound(start, "start", end_of_day=False)
+            last = _instant_bound(end, "end", end_of_day=True)
+        else:
+            first, last = parse_date(start, field="start"), parse_date(end, field="end")
         if first is not None and last is not None and first > last:
             raise InvalidInput(f"start {first} is after end {last}")
-        return first or "-infinity", last or "infinity"
+        return first if first is not None else "-infinity", last if last is not None else "infinity"
 
     def _require_known(self, ids: list[str]) -> None:
         unknown = [i for i in ids if i not in self._stored and i not in self._db.known()]
@@ -330,18 +335,11 @@ class BarsReader(Reader):
             table = _resample(pl.from_arrow(table), resample).to_arrow().cast(self._schema)
         return frames.to_output(table, output)
 
-    def _window(self, start: Moment | None, end: Moment | None) -> tuple:
-        first = _bar_bound(start, "start", end_of_day=False)
-        last = _bar_bound(end, "end", end_of_day=True)
-        if start is not None and end is not None and first > last:
-            raise InvalidInput(f"start {first} is after end {last}")
-        return first if start is not None else "-infinity", last if end is not None else "infinity"
-
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _bar_bound(value: Moment | None, field: str, *, end_of_day: bool) -> dt.datetime | None:
+def _instant_bound(value: Moment | None, field: str, *, end_of_day: bool) -> dt.datetime | None:
     if value is None:
         return None
     whole_day = (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (

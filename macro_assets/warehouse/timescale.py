@@ -40,6 +40,17 @@ LAYOUTS = {
     "curve_points": Layout(chunk_days=365, compress_after_days=90),
     # Intraday bars carry the volume: a month of 5-minute bars is ~8,600 rows per instrument (1-minute: ~43,000).
     "bars": Layout(chunk_days=30, compress_after_days=30),
+    # Focus: ~20 references x 2 bases per survey day for an indicator; never revised once published.
+    "expectations": Layout(chunk_days=365, compress_after_days=90),
+    # IPCA: ~460 components a month per dataset; a revision is rare and lands within weeks.
+    "index_components": Layout(chunk_days=3652, compress_after_days=365),
+    # COT: a handful of categories per weekly report and market; CFTC corrects past reports now and then.
+    "positions": Layout(chunk_days=3652, compress_after_days=365),
+    # Tick-level Databento records: a liquid future trades 10^5-10^6 times a day.
+    "trades": Layout(chunk_days=1, compress_after_days=7),
+    "tbbo": Layout(chunk_days=1, compress_after_days=7),
+    "instrument_statistics": Layout(chunk_days=7, compress_after_days=30),
+    "instrument_definitions": Layout(chunk_days=90, compress_after_days=90),
 }
 
 PROBE_SQL = """

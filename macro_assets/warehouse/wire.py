@@ -4,8 +4,9 @@ decoded with numpy into Arrow columns.
 A row per id instead of a row per vintage removes the per-row cost on both sides (a COPY message, a Python call);
 binary instead of CSV removes the server's number and timestamp formatting, which took half of a large read. Every
 array element is fixed-width, so an array decodes as one strided numpy view: a missing float travels as NaN (never
-stored: the tables refuse it) and a missing date as 'infinity'; ids travel as their position in the query's list
-and release_basis as its position in RELEASE_BASES. Only text keys (a curve's point) are decoded one by one.
+stored: the tables refuse it), a missing integer as the smallest bigint (refused likewise) and a missing date as
+'infinity'; ids travel as their position in the query's list and release_basis as its position in RELEASE_BASES.
+Only text columns (a curve's point, a symbol) are decoded one by one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _DAYS_1970_2000 = 10_957
 _MICROS_1970_2000 = _DAYS_1970_2000 * 86_400_000_000
 _DATE_INFINITY = 2**31 - 1
+_INT_MISSING = -(2**63)  # a missing integer on the wire: the tables' integers are counts, codes and nanoseconds
 _BASES = pa.array(RELEASE_BASES)
 
 
@@ -34,6 +36,8 @@ def _wire_type(name: str, dtype: pl.DataType) -> tuple[str, str | None]:
         return f"coalesce({name}, 'infinity')", ">i4"
     if dtype == pl.Float64:
         return f"coalesce({name}, 'NaN')", ">f8"
+    if dtype == pl.Int64:
+        return f"coalesce({name}, '{_INT_MISSING}'::int8)", ">i8"
     if isinstance(dtype, pl.Datetime):
         return name, ">i8"
     return name, None
@@ -95,6 +99,10 @@ class Wire:
             texts, cursor = [], start
             for _ in range(count):
                 (size,) = struct.unpack_from(">i", data, cursor)
+                if size == -1:  # a missing text (a withdrawal's symbol)
+                    texts.append(None)
+                    cursor += 4
+                    continue
                 texts.append(data[cursor + 4 : cursor + 4 + size].decode())
                 cursor += 4 + size
             return np.array(texts, dtype=object), count
@@ -122,4 +130,7 @@ def _arrow(column: str, values: np.ndarray, kind: pa.DataType) -> pa.Array:
     if pa.types.is_floating(kind):
         values = values.astype(np.float64)
         return pa.array(values, mask=np.isnan(values))
+    if pa.types.is_integer(kind):
+        values = values.astype(np.int64)
+        return pa.array(values, mask=values == _INT_MISSING)
     return pa.array(values, type=pa.string())

@@ -11,7 +11,8 @@ import dagster as dg
 from macro_assets.catalog import load_catalog
 from macro_assets.cli.main import dagster_environment
 from macro_assets.definitions import defs
-from macro_assets.defs.datasets import RULES, asset_key
+from macro_assets.defs.datasets import asset_key
+from macro_assets.quality.rules import RULES
 from macro_assets.warehouse import embedded
 from macro_assets_tests.paths import REPO_ROOT
 

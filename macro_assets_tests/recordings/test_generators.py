@@ -9,7 +9,7 @@ import pytest
 
 from macro_assets_tests.paths import RECORDINGS, REPO_ROOT
 
-GENERATED = ("bcb_sgs", "fred", "us_treasury", "tesouro_direto", "yahoo", "twelvedata", "bcb_ptax")
+GENERATED = sorted(p.parent.name for p in RECORDINGS.glob("*/generate.py"))
 HAND_WRITTEN = {"README.md", "generate.py", "__init__.py"}
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import polars as pl
 
-from macro_assets.shapes import BARS, CURVE_POINTS, OBSERVATIONS, Shape
+from macro_assets.shapes import BARS, CURVE_POINTS, EXPECTATIONS, OBSERVATIONS, TBBO, Shape
 from macro_assets.warehouse import Warehouse
 
 DAY0 = pd.Timestamp("2020-01-01")
@@ -30,9 +31,17 @@ class Case:
     def id_column(self) -> str:
         return self.shape.id_column
 
+    @property
+    def typed(self) -> bool:
+        """A shape built from its schema alone: every key after the first a constant, every value column derived
+        from the level by its type (so Int64 and text keys and values are covered too)."""
+        return self.shape not in (OBSERVATIONS, CURVE_POINTS, BARS)
+
     def first_key(self, i: int):
         """The first key column of key i (what start/end bound)."""
-        if self.shape is BARS:
+        if self.shape is BARS or (
+            self.typed and isinstance(self.shape.key_schema[self.shape.key_columns[0]], pl.Datetime)
+        ):
             return BAR0 + pd.Timedelta(hours=i)
         if self.shape is CURVE_POINTS:
             return DAY0 + pd.Timedelta(days=i // 2)
@@ -42,11 +51,17 @@ class Case:
         name = self.shape.key_columns[0]
         if self.shape is CURVE_POINTS:  # two points per curve date: the key has two columns
             return {name: self.first_key(i), "point": POINTS[i % 2]}
+        if self.typed:
+            return {name: self.first_key(i), **{c: _constant(t) for c, t in list(self.shape.key_schema.items())[1:]}}
         return {name: self.first_key(i)}
 
     def values(self, i: int, level: float | None) -> dict:
         if level is None:
             return dict.fromkeys(self.shape.value_columns)
+        if self.typed:
+            return {c: _derived(t, level, n) for n, (c, t) in enumerate(self.shape.value_schema.items())} | {
+                self.level_column: level
+            }
         if self.shape is CURVE_POINTS:
             years = 2 if i % 2 == 0 else 10
             return {
@@ -78,6 +93,13 @@ class Case:
         index = pd.Series([r[0] for r in rows], dtype="int64")
         level = pd.Series([r[2] for r in rows], dtype="float64")
         frame = pd.DataFrame({self.id_column: [dataset or self.dataset] * len(rows)})
+        if self.typed:
+            for n, row in enumerate(rows):
+                for column, value in {**self.key(row[0]), **self.values(row[0], row[2])}.items():
+                    frame.loc[n, column] = value
+            frame["release_time"] = [r[1] for r in rows]
+            frame["release_basis"] = basis
+            return frame.astype({c: "Int64" for c, t in self.shape.write_schema.items() if t == pl.Int64})
         if self.shape is BARS:
             frame["bar_time"] = BAR0 + pd.to_timedelta(index, unit="h")
         elif self.shape is CURVE_POINTS:
@@ -139,8 +161,22 @@ class Case:
         return frame[self.matches(frame, i)].reset_index(drop=True)
 
 
+def _constant(dtype: pl.DataType):
+    return {pl.String: "k", pl.Int64: 7, pl.Float64: 1.5}[dtype]
+
+
+def _derived(dtype: pl.DataType, level: float, n: int):
+    if dtype == pl.Float64:
+        return level + n
+    if dtype == pl.Int64:
+        return round(level * 1000) + n
+    return f"{level:g}/{n}"
+
+
 CASES = {
     "observations": Case(OBSERVATIONS, "observations", "fred.GDP", "fred.UNRATE", "value"),
     "curve_points": Case(CURVE_POINTS, "curves", "us_treasury.par_nominal", "tesouro_direto.ntnb", "rate"),
     "bars": Case(BARS, "bars", "yahoo.USDBRL_1h", "yahoo.USDCOP_1h", "open"),
+    "expectations": Case(EXPECTATIONS, "expectations", "bcb_focus.IPCA_annual", "bcb_focus.Selic_meeting", "median"),
+    "tbbo": Case(TBBO, "tbbo", "databento.ESH1_tbbo", "databento.NQH1_tbbo", "bid_px_00"),
 }

@@ -81,8 +81,10 @@ def _one_column_changed(base: pd.DataFrame, column: str, release: pd.Timestamp) 
     value = revision[column].iloc[0]
     if pd.isna(value):
         revision[column] = pd.Timestamp("2031-01-01") if column == "maturity_date" else 7.0
+    elif isinstance(value, str):
+        revision[column] = value + "'"
     else:
-        revision[column] = value + (pd.Timedelta(days=1) if column == "maturity_date" else 1.0)
+        revision[column] = value + (pd.Timedelta(days=1) if column == "maturity_date" else 1)
     return revision
 
 

@@ -209,7 +209,7 @@ def test_the_servers_here_are_detected_as_plain_and_stay_plain_tables(engine, wa
         cursor.execute("SELECT relname, relkind FROM pg_class WHERE relname = ANY(%s) ORDER BY 1", (list(SHAPES),))
         kinds = cursor.fetchall()
     assert (installed, disable_load) == (False, None)
-    assert kinds == [("bars", "r"), ("curve_points", "r"), ("observations", "r")]
+    assert kinds == [(shape.table, "r") for shape in sorted(SHAPES.values(), key=lambda shape: shape.table)]
 
 
 @pytest.mark.parametrize("name", list(SHAPES))
@@ -244,6 +244,13 @@ def test_the_chunk_intervals_are_chosen_per_shape():
         "observations": (3652, 1095),
         "curve_points": (365, 90),
         "bars": (30, 30),
+        "expectations": (365, 90),
+        "index_components": (3652, 365),
+        "positions": (3652, 365),
+        "trades": (1, 7),
+        "tbbo": (1, 7),
+        "instrument_statistics": (7, 30),
+        "instrument_definitions": (90, 90),
     }
 
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from macro_assets.errors import InvalidInput
+from macro_assets.shapes import SHAPES
 from macro_assets.warehouse import connect, readers
 
 from .cases import CASES
@@ -309,8 +310,8 @@ def test_counts_give_rows_and_ids_per_table_payloads_and_quarantine(warehouse_ur
         counts = wh.pipeline.counts()
 
     assert counts == {
-        "observations": {"rows": 2, "ids": 1},
-        "curve_points": {"rows": 2, "ids": 1},
+        **{shape: {"rows": 0, "ids": 0} for shape in SHAPES},
+        **{name: {"rows": 2, "ids": 1} for name in CASES},
         "bars": {"rows": 3, "ids": 2},
         "payloads": 0,
         "quarantined": 1,

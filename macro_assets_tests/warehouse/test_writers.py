@@ -30,15 +30,15 @@ def batch(name: str) -> pd.DataFrame:
 KILLED_WRITER = textwrap.dedent("""
     import sys, time
     import psycopg2
-    from macro_assets.shapes import SHAPES
     from macro_assets.warehouse.engine import VintageEngine
     from macro_assets.warehouse.frames import normalize_for_write
+    from macro_assets_tests.warehouse.cases import CASES
     from macro_assets_tests.warehouse.test_writers import batch
 
     connection = psycopg2.connect(sys.argv[1])
     with connection.cursor() as cursor:
-        for name, shape in SHAPES.items():
-            VintageEngine(shape).write(cursor, normalize_for_write(shape, batch(name)))
+        for name, case in CASES.items():
+            VintageEngine(case.shape).write(cursor, normalize_for_write(case.shape, batch(name)))
     print("written", flush=True)
     time.sleep(60)
 """)
@@ -59,9 +59,9 @@ def test_a_writer_killed_mid_transaction_leaves_nothing_and_blocks_nobody(wareho
             writer.stdout.close()
             writer.stderr.close()
 
-        assert [len(table_rows(warehouse_url, CASES[name].shape.table)) for name in CASES] == [0, 0, 0]
+        assert [len(table_rows(warehouse_url, CASES[name].shape.table)) for name in CASES] == [0] * len(CASES)
         # The same rows again: the dead writer's advisory locks and uncommitted rows must not be in the way.
-        assert [wh.pipeline.append(name, batch(name)).added for name in CASES] == [300, 300, 300]
+        assert [wh.pipeline.append(name, batch(name)).added for name in CASES] == [300] * len(CASES)
 
 
 # Per round: the two writers' windows of keys, overlapping by half, and how many vintages each key has by then.
