@@ -1,8 +1,9 @@
 """What a materialization shows of the data itself: a small chart and a table preview of the stored window.
 
 Series chart first release against latest where they differ; curves draw the newest curve by maturity; bars
-draw the close. The chart is a PNG inlined in Markdown (Dagster has no plot metadata type); the preview is a
-metadata table, which the UI shows inline.
+draw the close; expectations the median of the reference surveyed most often; index components the general index;
+positions each category's net long; Databento records their prices. The chart is a PNG inlined in Markdown
+(Dagster has no plot metadata type); the preview is a metadata table, which the UI shows inline.
 """
 
 from __future__ import annotations
@@ -43,35 +44,105 @@ def _latest(vintages: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     return vintages.sort([*keys, "release_time"]).group_by(keys, maintain_order=True).last()
 
 
+def _most_frequent(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """The rows of the value of `column` that has the most rows: one line of a chart of many."""
+    top = frame[column].value_counts(sort=True)[column][0]
+    return frame.filter(pl.col(column) == top)
+
+
+def _series_draw(dataset: DatasetSpec, vintages: pl.DataFrame):
+    known = vintages.filter(pl.col("value").is_not_null()).sort("obs_date", "release_time")
+    first = known.group_by("obs_date", maintain_order=True).first()
+    last = known.group_by("obs_date", maintain_order=True).last()
+
+    def draw(axes):
+        axes.plot(last["obs_date"].to_list(), last["value"].to_list(), lw=1.2, label="latest")
+        if not first["value"].equals(last["value"]):
+            axes.plot(first["obs_date"].to_list(), first["value"].to_list(), lw=0.9, ls="--", label="first release")
+        axes.set_title(f"{dataset.id} ({dataset.unit})", fontsize=8)
+
+    return draw
+
+
+def _curve_draw(dataset: DatasetSpec, vintages: pl.DataFrame):
+    latest = _latest(vintages, ["curve_date", "point"]).filter(pl.col("rate").is_not_null())
+    newest = latest.filter(pl.col("curve_date") == latest["curve_date"].max()).sort("maturity_date")
+
+    def draw(axes):
+        axes.plot(newest["maturity_date"].to_list(), newest["rate"].to_list(), marker="o", ms=3, lw=1.2)
+        axes.set_title(f"{dataset.id} on {newest['curve_date'].max()} (rate by maturity)", fontsize=8)
+
+    return draw
+
+
+def _line_draw(x: str, y: str, title: str, rows: pl.DataFrame):
+    def draw(axes):
+        axes.plot(rows[x].to_list(), rows[y].to_list(), lw=1.0)
+        axes.set_title(title, fontsize=8)
+
+    return draw
+
+
+def _bars_draw(dataset: DatasetSpec, vintages: pl.DataFrame):
+    latest = _latest(vintages, ["bar_time"]).filter(pl.col("close").is_not_null())
+    return _line_draw("bar_time", "close", f"{dataset.id} close ({dataset.unit})", latest)
+
+
+def _expectations_draw(dataset: DatasetSpec, vintages: pl.DataFrame):
+    # The reference surveyed most often: how its median moved from survey to survey.
+    known = _latest(vintages, dataset.shape.key_columns).filter(pl.col("median").is_not_null())
+    line = _most_frequent(known.filter(pl.col("calculation_basis") == known["calculation_basis"].min()), "reference")
+    title = f"{dataset.id} median for {line['reference'][0]} by survey date ({dataset.unit})"
+    return _line_draw("survey_date", "median", title, line.sort("survey_date"))
+
+
+def _components_draw(dataset: DatasetSpec, vintages: pl.DataFrame):
+    known = _latest(vintages, dataset.shape.key_columns).filter(pl.col("value").is_not_null())
+    general = known.filter(pl.col("level") == "general")
+    line = general if general.height else _most_frequent(known, "component")
+    title = f"{dataset.id}: {line['name'][0] or line['component'][0]} ({dataset.unit})"
+    return _line_draw("obs_date", "value", title, line.sort("obs_date"))
+
+
+def _positions_draw(dataset: DatasetSpec, vintages: pl.DataFrame):
+    known = _latest(vintages, dataset.shape.key_columns).filter(pl.col("long").is_not_null())
+    nets = known.with_columns(net=pl.col("long") - pl.col("short")).sort("report_date")
+
+    def draw(axes):
+        for category, rows in nets.group_by("category", maintain_order=True):
+            axes.plot(rows["report_date"].to_list(), rows["net"].to_list(), lw=1.0, label=category[0])
+        axes.set_title(f"{dataset.id} net long by category (contracts)", fontsize=8)
+
+    return draw
+
+
+def _prices_draw(dataset: DatasetSpec, vintages: pl.DataFrame):
+    known = vintages.filter(pl.col("price").is_not_null()).sort("event_time")
+    if "stat_type" in known.columns:
+        known = _most_frequent(known, "stat_type")
+    return _line_draw("event_time", "price", f"{dataset.id} price ({dataset.unit})", known)
+
+
+# A chart per kind; an instrument definition is a table of facts, with nothing to draw.
+CHARTS = {
+    "observations": _series_draw,
+    "curve": _curve_draw,
+    "bars": _bars_draw,
+    "expectations": _expectations_draw,
+    "index_components": _components_draw,
+    "positions": _positions_draw,
+    "trades": _prices_draw,
+    "tbbo": _prices_draw,
+    "statistics": _prices_draw,
+}
+
+
 def chart(dataset: DatasetSpec, vintages: pl.DataFrame) -> str | None:
-    """A base64 PNG of the stored window, or None when nothing is stored."""
-    if vintages.is_empty():
+    """A base64 PNG of the stored window, or None when nothing is stored or the kind has nothing to draw."""
+    charted = CHARTS.get(dataset.kind)
+    if vintages.is_empty() or charted is None:
         return None
-    if dataset.kind == "observations":
-        known = vintages.filter(pl.col("value").is_not_null()).sort("obs_date", "release_time")
-        first = known.group_by("obs_date", maintain_order=True).first()
-        last = known.group_by("obs_date", maintain_order=True).last()
-
-        def draw(axes):
-            axes.plot(last["obs_date"].to_list(), last["value"].to_list(), lw=1.2, label="latest")
-            if not first["value"].equals(last["value"]):
-                axes.plot(first["obs_date"].to_list(), first["value"].to_list(), lw=0.9, ls="--", label="first release")
-            axes.set_title(f"{dataset.id} ({dataset.unit})", fontsize=8)
-    elif dataset.kind == "curve":
-        latest = _latest(vintages, ["curve_date", "point"]).filter(pl.col("rate").is_not_null())
-        newest = latest.filter(pl.col("curve_date") == latest["curve_date"].max()).sort("maturity_date")
-
-        def draw(axes):
-            axes.plot(newest["maturity_date"].to_list(), newest["rate"].to_list(), marker="o", ms=3, lw=1.2)
-            axes.set_title(f"{dataset.id} on {newest['curve_date'].max()} (rate by maturity)", fontsize=8)
-    else:
-        latest = _latest(vintages, ["bar_time"]).filter(pl.col("close").is_not_null())
-
-        def draw(axes):
-            axes.plot(latest["bar_time"].to_list(), latest["close"].to_list(), lw=1.0)
-            axes.set_title(f"{dataset.id} close ({dataset.unit})", fontsize=8)
-
-    return _png(draw)
+    return _png(charted(dataset, vintages))
 
 
 def preview(dataset: DatasetSpec, vintages: pl.DataFrame) -> dg.MetadataValue:
