@@ -17,7 +17,7 @@ from macro_assets.defs.datasets import asset_key
 from macro_assets.defs.partitions import inclusive_dates, partitions_for
 from macro_assets.defs.resources import WarehouseResource
 from macro_assets.quality import Judged
-from macro_assets.quality.rules import RULES
+from macro_assets.quality.rules import rules_for
 from macro_assets.timeutil import parse_date
 
 WINDOW_TAG = "macro_assets/window"
@@ -40,7 +40,8 @@ def checked_window(tags: dict[str, str], definition: dg.PartitionsDefinition) ->
 
 def build_dataset_checks(dataset: DatasetSpec) -> dg.AssetChecksDefinition:
     key = asset_key(dataset)
-    rules = RULES[dataset.kind]
+    rules = rules_for(dataset)
+    companions = sorted({other for rule in rules for other in rule.companions(dataset)})
     definition = partitions_for(dataset)
 
     @dg.multi_asset_check(
@@ -51,8 +52,10 @@ def build_dataset_checks(dataset: DatasetSpec) -> dg.AssetChecksDefinition:
     def dataset_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         start, end = checked_window(context.run.tags, definition)
         stored = warehouse.open()
-        vintages = stored.reader(dataset.shape).vintages(str(dataset.id), start, end, output="polars")
-        judged = Judged(dataset, vintages, start, end, _judged_at(stored, str(dataset.id), start, end))
+        reader = stored.reader(dataset.shape)
+        vintages = reader.vintages(str(dataset.id), start, end, output="polars")
+        others = {other: reader.vintages(other, start, end, output="polars") for other in companions}
+        judged = Judged(dataset, vintages, start, end, _judged_at(stored, str(dataset.id), start, end), others)
         for rule in rules:
             outcome = rule.judge(judged)
             yield dg.AssetCheckResult(

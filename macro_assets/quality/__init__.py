@@ -27,6 +27,7 @@ class Judged:
     start: dt.date
     end: dt.date
     judged_at: dt.datetime
+    companions: dict[str, pl.DataFrame] = field(default_factory=dict)  # other datasets' vintages, by id
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class CheckRule:
     description: str
     severity: str  # "ERROR" when a failure makes the data wrong, "WARN" when it makes it incomplete
     judge: Callable[[Judged], CheckOutcome]
+    # The other datasets (ids) the rule compares this one with, read over the same window: none by default.
+    companions: Callable[[DatasetSpec], list[str]] = lambda dataset: []
 
 
 def sample(values) -> list[str]:

@@ -1,8 +1,10 @@
-"""The rules each kind of dataset is judged by: its shape's own module (which starts from the rules every shape
-shares, quality/common.py, where it has no rule of its own for them)."""
+"""The rules each dataset is judged by: those of its kind, from its shape's own module (which starts from the rules
+every shape shares, quality/common.py, where it has no rule of its own for them), then its source's own rules
+that apply to it (a rule comparing datasets applies where the catalog has the companions)."""
 
 from __future__ import annotations
 
+from macro_assets.catalog import DatasetSpec
 from macro_assets.quality import (
     CheckRule,
     bars,
@@ -12,6 +14,7 @@ from macro_assets.quality import (
     index_components,
     observations,
     positions,
+    ptax,
 )
 
 RULES: dict[str, tuple[CheckRule, ...]] = {
@@ -26,3 +29,10 @@ RULES: dict[str, tuple[CheckRule, ...]] = {
     "statistics": databento.STATISTICS_RULES,
     "definitions": databento.DEFINITION_RULES,
 }
+
+SOURCE_RULES: dict[str, tuple[CheckRule, ...]] = {"bcb_ptax": (ptax.BUY_NOT_ABOVE_SELL,)}
+
+
+def rules_for(dataset: DatasetSpec) -> tuple[CheckRule, ...]:
+    own = tuple(rule for rule in SOURCE_RULES.get(dataset.source, ()) if rule.companions(dataset))
+    return RULES[dataset.kind] + own

@@ -12,7 +12,7 @@ from macro_assets.catalog import load_catalog
 from macro_assets.cli.main import dagster_environment
 from macro_assets.definitions import defs
 from macro_assets.defs.datasets import asset_key
-from macro_assets.quality.rules import RULES
+from macro_assets.quality.rules import rules_for
 from macro_assets.warehouse import embedded
 from macro_assets_tests.paths import REPO_ROOT
 
@@ -35,7 +35,7 @@ def test_one_asset_per_catalog_dataset_grouped_by_source_plus_the_panel():
         assert node.metadata["dataset_id"] == str(spec.id)
         assert node.metadata["dagster/table_name"] == spec.shape.table
         names = {check.name for check in graph.get_check_keys_for_assets([asset_key(spec)])}
-        assert names == {rule.name for rule in RULES[spec.kind]}
+        assert names == {rule.name for rule in rules_for(spec)}
 
 
 def test_offline_partitions_cover_exactly_the_recorded_window():
