@@ -308,3 +308,44 @@ def test_a_rerun_preview_shows_what_is_stored_not_the_unchanged_refetch(resource
     newest = [e for e in result.get_asset_materialization_events() if e.partition == "2018-12-31"]
     bases = {record.data["release_basis"] for record in newest[0].materialization.metadata["preview"].value.records}
     assert bases == {"estimated"}
+
+
+def test_a_failing_source_blocks_neither_the_other_sources_nor_their_checks_in_one_run(
+    resources, system_warehouse_url, tmp_path, monkeypatch
+):
+    """FRED answers an HTML page for UNRATE (a capture of one's own, later than the recording); in the same range
+    run SGS and the other FRED series still land and are checked, and the run reports the one failure."""
+    page = tmp_path / "maintenance.html"
+    page.write_text("<html><head><title>FRED is down for maintenance</title></head></html>")
+    params = {
+        "series_id": "UNRATE",
+        "file_type": "json",
+        "realtime_start": "1776-07-04",
+        "realtime_end": "9999-12-31",
+        "observation_start": "2018-01-01",
+        "observation_end": "2018-12-31",
+    }
+    own = write_manifest(
+        tmp_path / "mine",
+        "fred",
+        [Exchange("https://api.stlouisfed.org/fred/series/observations", params, page, content_type="text/html")],
+    )
+    monkeypatch.setenv("MACRO_ASSETS_RECORDINGS", str(own))
+    assets = series_assets("fred.UNRATE", "fred.CPIAUCSL", "bcb_sgs.433")
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            assets,
+            resources=resources,
+            instance=instance,
+            tags=range_tags("2018-01-01", "2018-12-01"),
+            raise_on_error=False,
+        )
+    assert not result.success
+    assert {e.step_key for e in result.get_step_failure_events()} == {"fred__UNRATE"}
+    checked = {e.asset_key for e in result.get_asset_check_evaluations()}
+    assert checked == {series_key("fred.CPIAUCSL"), series_key("bcb_sgs.433")}
+    with connect(system_warehouse_url) as warehouse:
+        # December 2018 CPI came out in January 2019, after the recording was captured.
+        assert len(warehouse.observations.latest("fred.CPIAUCSL", "2018-01-01", "2018-12-01")) == 11
+        assert len(warehouse.observations.latest("bcb_sgs.433", "2018-01-01", "2018-12-01")) == 12
+        assert warehouse.observations.latest("fred.UNRATE", "2018-01-01", "2018-12-01").empty
