@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from macro_assets.catalog import DatasetSpec
 from macro_assets.provenance import Fetched
 from macro_assets.sources import olinda
-from macro_assets.sources.base import Parsed, SourceSession, fetched_from_response
+from macro_assets.sources.base import Parsed, SourceSession
 from macro_assets.sources.records import RecordReader
 
 SOURCE = "bcb_ptax"
@@ -94,12 +94,7 @@ class BcbPtax:
     source = SOURCE
 
     def fetch(self, session: SourceSession, spec: DatasetSpec, start: dt.date, end: dt.date) -> list[Fetched]:
-        fetched = []
-        for first, last in request_windows(start, end):
-            url, params = request(spec.params, first, last)
-            for response in olinda.fetch_pages(session.client, SOURCE, url, params):
-                fetched.append(fetched_from_response(spec, response, first, last))
-        return fetched
+        return olinda.fetch_windows(session, SOURCE, spec, request_windows(start, end), request)
 
     def parse(self, spec: DatasetSpec, fetched: Fetched) -> Parsed:
         value_field = SIDES[_choice(spec.params, "side", SIDES)]

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import httpx
 
+from macro_assets.catalog import DatasetSpec
 from macro_assets.http.client import HttpClient
 from macro_assets.provenance import Fetched
+from macro_assets.sources.base import SourceSession, fetched_from_response
 from macro_assets.sources.records import decode_json, payload_error
 
 BASE_URL = "https://olinda.bcb.gov.br/olinda/servico/{service}/versao/{version}/odata/"
@@ -97,6 +99,22 @@ def fetch_pages(client: HttpClient, source: str, url: str, params: Mapping[str, 
         if length is None or length < top:
             return pages
         skip += top
+
+
+def fetch_windows(
+    session: SourceSession,
+    source: str,
+    spec: DatasetSpec,
+    windows: Iterable[tuple[dt.date, dt.date]],
+    request: Callable[[Mapping[str, object], dt.date, dt.date], tuple[str, dict[str, str]]],
+) -> list[Fetched]:
+    """Every page of the request `request(params, first, last)` makes for each window, as payloads of the window."""
+    fetched = []
+    for first, last in windows:
+        url, params = request(spec.params, first, last)
+        for response in fetch_pages(session.client, source, url, params):
+            fetched.append(fetched_from_response(spec, response, first, last))
+    return fetched
 
 
 def records(fetched: Fetched) -> list:
