@@ -10,7 +10,7 @@ import holidays as holiday_package
 
 from macro_assets.errors import CatalogError
 
-CALENDARS = ("BR", "US", "NYSE", "CO")
+CALENDARS = ("BR", "US", "NYSE", "CO", "US_FEDERAL")
 FREQUENCIES = ("intraday", "daily", "weekly", "monthly", "quarterly")
 _MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3}
 
@@ -32,6 +32,10 @@ def holidays(calendar: str, first_year: int, last_year: int) -> frozenset[dt.dat
     if calendar == "CO":
         # The Colombian FX market (SET-FX) closes on the national bank holidays, Monday-shifted ones included.
         return frozenset(holiday_package.country_holidays("CO", years=years))
+    if calendar == "US_FEDERAL":
+        # The federal government's holidays (OPM): a Saturday holiday is observed on the Friday before, as the Fed
+        # does not; federal agencies (the CFTC) close then.
+        return frozenset(holiday_package.country_holidays("US", years=years))
     raise CatalogError(f"unknown calendar {calendar!r}; expected one of {CALENDARS}")
 
 

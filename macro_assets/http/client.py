@@ -218,15 +218,22 @@ class HttpClient:
                 limiter = self._limiters[source] = RateLimiter(rate, sleep=self._sleep)
             return limiter
 
-    def get(self, source: str, url: str, params: Mapping[str, str] | None = None) -> httpx.Response:
-        """GET ``url`` for ``source``, retrying 429, 5xx and transport errors.
+    def get(
+        self,
+        source: str,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """GET ``url`` for ``source``, retrying 429, 5xx and transport errors. ``headers`` (an app token a source
+        takes as a header) are sent but never logged: only the redacted URL is.
 
         Any other status (including 4xx) is returned for the caller to interpret.
         Raises SourceHTTPError once the retry budget is spent; RecordingNotFound from
         the replay transport propagates immediately.
         """
         client = self._source_clients.get(source, self._client)
-        request = client.build_request("GET", url, params=params)
+        request = client.build_request("GET", url, params=params, headers=headers)
         redacted = redact_url(request.url)
         limiter = self._limiter(source)
         attempts = self._retry.max_attempts

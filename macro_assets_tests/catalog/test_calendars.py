@@ -49,7 +49,8 @@ def test_weekends_are_never_business_days_and_an_inverted_range_is_empty():
 
 
 def test_an_unknown_calendar_is_a_catalog_error():
-    with pytest.raises(CatalogError, match=r"unknown calendar 'XX'; expected one of \('BR', 'US', 'NYSE', 'CO'\)"):
+    expected = r"unknown calendar 'XX'; expected one of \('BR', 'US', 'NYSE', 'CO', 'US_FEDERAL'\)"
+    with pytest.raises(CatalogError, match=expected):
         calendars.holidays("XX", 2024, 2024)
 
 
