@@ -38,7 +38,12 @@ KINDS = {
     "statistics": INSTRUMENT_STATISTICS,
     "definitions": INSTRUMENT_DEFINITIONS,
 }
-INTERVALS = {"5min": dt.timedelta(minutes=5), "1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1)}
+INTERVALS = {
+    "1m": dt.timedelta(minutes=1),
+    "5min": dt.timedelta(minutes=5),
+    "1h": dt.timedelta(hours=1),
+    "1d": dt.timedelta(days=1),
+}
 # Dagster asset key parts must match this, and every dataset code becomes one.
 _CODE = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -135,6 +140,7 @@ class DatasetSpec:
     interval: str | None = None  # bars only
     weekday: int | None = None  # weekly only: the weekday an observation is dated on
     params: Mapping[str, object] = field(default_factory=dict)  # what the source needs to fetch it
+    first_date: dt.date | None = None  # the first date the series exists (SOFR from 2018-04-02): none expected before
 
     @property
     def source(self) -> str:
@@ -171,6 +177,7 @@ class DatasetSpec:
         return dt.datetime.combine(day, dt.time(0), tzinfo=self.release.timezone).astimezone(dt.UTC)
 
     def expected_dates(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        start = max(start, self.first_date) if self.first_date else start
         return calendars.expected_dates(self.frequency, self.calendar, start, end, self.weekday)
 
     def next_period(self, obs_date: dt.date) -> dt.date:

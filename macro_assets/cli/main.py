@@ -59,15 +59,35 @@ def command_read(args: argparse.Namespace) -> int:
     try:
         dataset = load_catalog().get(args.dataset)
         with connect() as warehouse:
-            frame = read(warehouse, dataset, args)
+            table = read(warehouse, dataset, args)
     except MacroAssetsError as error:
         print(f"macro-assets read: {error}", file=sys.stderr)
         return 2
-    as_csv(frame).to_csv(sys.stdout, index=False)
+    if args.parquet:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, args.parquet)
+    else:
+        as_csv(exact_pandas(table)).to_csv(sys.stdout, index=False)
     return 0
 
 
 DATE_COLUMNS = ("obs_date", "curve_date", "maturity_date")
+
+
+def exact_pandas(table):
+    """The table in pandas with integer columns kept integers where they have nulls: a nanosecond timestamp
+    (Databento's ts_ref) made a float would lose its last digits."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from macro_assets.warehouse.frames import to_output
+
+    frame = to_output(table, "pandas")
+    for field in table.schema:
+        if pa.types.is_integer(field.type) and table.column(field.name).null_count:
+            frame[field.name] = table.column(field.name).to_pandas(types_mapper={field.type: pd.Int64Dtype()}.get)
+    return frame
 
 
 def as_csv(frame):
@@ -83,7 +103,7 @@ def as_csv(frame):
 
 
 def read(warehouse, dataset, args: argparse.Namespace):
-    """The read mode asked for, every one of them as known at --as-of (default now)."""
+    """The read mode asked for (an Arrow table), every one of them as known at --as-of (default now)."""
     reader = warehouse.reader(dataset.shape)
     dataset_id = str(dataset.id)
     if args.revisions:
@@ -96,13 +116,13 @@ def read(warehouse, dataset, args: argparse.Namespace):
                 f"--revisions {day}: {dataset_id} is {dataset.frequency} and its observations are "
                 f"dated on the first day of their period; use --revisions {period_start}"
             )
-        return reader.revisions(dataset_id, day, as_of=args.as_of)
+        return reader.revisions(dataset_id, day, as_of=args.as_of, output="arrow")
     if args.first_release:
-        return reader.first_release(dataset_id, args.start, args.end, as_of=args.as_of)
+        return reader.first_release(dataset_id, args.start, args.end, as_of=args.as_of, output="arrow")
     if args.vintages:
-        return reader.vintages(dataset_id, args.start, args.end, as_of=args.as_of)
+        return reader.vintages(dataset_id, args.start, args.end, as_of=args.as_of, output="arrow")
     # --latest is the newest vintage known at --as-of: the as-of read itself.
-    return reader.as_of(dataset_id, as_of=args.as_of, start=args.start, end=args.end)
+    return reader.as_of(dataset_id, as_of=args.as_of, start=args.start, end=args.end, output="arrow")
 
 
 def _quarter_start(day):
@@ -143,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--as-of", help="instant (date or datetime; naive = UTC); default now; every mode honours it")
     read.add_argument("--start", help="first date (observation, curve or bar date)")
     read.add_argument("--end", help="last date")
+    read.add_argument("--parquet", metavar="FILE", help="write Parquet to FILE instead of CSV on stdout")
     mode = read.add_mutually_exclusive_group()
     mode.add_argument("--first-release", action="store_true", help="the first published value of each date")
     mode.add_argument("--latest", action="store_true", help="the newest vintage of each date (known at --as-of)")

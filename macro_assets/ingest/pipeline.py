@@ -59,7 +59,11 @@ class Batch:
 
 
 def row_dates(dataset: DatasetSpec, rows: pl.DataFrame) -> pl.Expr:
-    """The date each row belongs to: its observation or curve date, or a bar's session date in its time zone."""
+    """The date each row belongs to: its observation or curve date, a bar's session date in its time zone, or the
+    UTC day of a market-data record's receipt (ts_recv, nanoseconds): the day whose request returns it, as
+    Databento's ranges filter on ts_recv; a definition's ts_event can be days older."""
+    if "ts_recv" in dataset.shape.value_schema:
+        return pl.from_epoch(pl.col("ts_recv"), time_unit="ns").dt.date()
     first_key = dataset.shape.key_columns[0]
     if dataset.shape.key_schema[first_key] == UTC_DATETIME:
         zone = dataset.instrument.timezone.key if dataset.instrument else "UTC"
@@ -141,6 +145,8 @@ def _split_implausible(dataset: DatasetSpec, rows: pl.DataFrame) -> tuple[pl.Dat
     cannot forget: they are set aside with the reason instead of appended."""
     low, high = dataset.plausible_range
     columns = [c for c in dataset.shape.ranged if c in rows.columns]
+    if not columns:  # trades and definitions: no value a price range applies to
+        return rows, []
     outside = pl.any_horizontal([pl.col(c).is_not_null() & ~pl.col(c).is_between(low, high) for c in columns])
     bad = rows.filter(outside)
     reasons = []

@@ -56,7 +56,7 @@ def test_materialize_from_the_shell_then_read_point_in_time(offline_shell, tmp_p
             "-m",
             "macro_assets.definitions",
             "--select",
-            "group:fred and tag:freq=monthly",
+            "fred/GDP,fred/CPIAUCSL,fred/PAYEMS,fred/UNRATE",
             "--partition-range",
             "2015-01-01...2018-12-01",
         ],
