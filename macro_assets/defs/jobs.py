@@ -6,6 +6,7 @@ import dagster as dg
 from macro_assets.catalog import DatasetId
 
 QUALITY_CHECKS_JOB = "quality_checks"
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # Dagster's day_offset: 0 is Sunday
 
 
 def range_jobs(assets: list[dg.AssetsDefinition]) -> list:
@@ -18,6 +19,8 @@ def range_jobs(assets: list[dg.AssetsDefinition]) -> list:
         frequency = type(definition).__name__.removesuffix("PartitionsDefinition").lower()
         frequency = {"timewindow": "daily"}.get(frequency, frequency)
         name = f"materialize_{frequency}"
+        if isinstance(definition, dg.WeeklyPartitionsDefinition):  # one job per weekday the partitions end on
+            name += "_" + WEEKDAYS[definition.day_offset]
         if name in named:  # a narrower recorded window of the same frequency (the 5-minute bars offline)
             name += "_" + "_".join(
                 sorted({DatasetId.from_asset_path(key.path).source for asset in members for key in asset.keys})

@@ -4,12 +4,14 @@ rules in the source's time zone, instruments' bar times, and errors that name th
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from macro_assets.catalog import Catalog, DatasetId, load_catalog, parse_catalog
+from macro_assets.catalog.model import INTERVALS, KINDS
 from macro_assets.errors import CatalogError, MacroAssetsError, UnknownDataset
-from macro_assets.shapes import BARS, CURVE_POINTS, OBSERVATIONS
+from macro_assets.shapes import BARS, OBSERVATIONS
 
 SOURCE_FILE = """
 source:
@@ -50,44 +52,17 @@ datasets:
   release: {lag_days: 0, clock: "13:00", timezone: America/Bogota}
   plausible_range: [500, 10000]
 """
-OBSERVATION_IDS = {
-    "bcb_ptax.USD_sell_close",
-    "bcb_ptax.USD_buy_close",
-    "bcb_ptax.EUR_sell_close",
-    "bcb_ptax.EUR_buy_close",
-    "bcb_ptax.EUR_sell_open",
-    "bcb_ptax.EUR_sell_intermediate",
-    "bcb_sgs.432",
-    "bcb_sgs.12",
-    "bcb_sgs.433",
-    "bcb_sgs.24363",
-    "bcb_sgs.1",
-    "fred.GDP",
-    "fred.CPIAUCSL",
-    "fred.PAYEMS",
-    "fred.UNRATE",
-    "fred.DGS10",
-}
-CURVE_IDS = {"tesouro_direto.br_nominal", "tesouro_direto.br_real", "us_treasury.par_nominal", "us_treasury.par_real"}
-BAR_IDS = {"twelvedata.USDCOP_5min"} | {
-    f"yahoo.{symbol}_1d"
-    for symbol in (
-        "USDBRL",
-        "USDCOP",
-        "USDMXN",
-        "DXY",
-        "VIX",
-        "IBOV",
-        "SPX",
-        "BRENT",
-        "WTI",
-        "GOLD",
-        "COFFEE",
-        "EWZ",
-        "TLT",
-    )
+# A few datasets of every kind the packaged catalog must keep (the whole list is the catalog itself).
+SOME_OF_EACH_KIND = {
+    "observations": {"bcb_sgs.432", "bcb_ptax.USD_sell_close", "fred.GDP", "ibge_sidra.ipca_mom"},
+    "curve": {"tesouro_direto.br_nominal", "tesouro_direto.br_real", "us_treasury.par_nominal", "us_treasury.par_real"},
+    "bars": {"twelvedata.USDCOP_5min", "yahoo.USDBRL_1d", "yahoo.SPX_1d"},
+    "expectations": {"bcb_focus.IPCA_annual", "bcb_focus.Selic_meetings"},
+    "index_components": {"ibge_sidra.ipca_components"},
+    "positions": {"cftc_cot.BRL_legacy", "cftc_cot.UST10Y_tff"},
 }
 CATALOG = load_catalog()
+CATALOG_FILES = Path(__file__).resolve().parents[2] / "macro_assets" / "catalog" / "datasets"
 
 
 def one_source(entries: str, file_name: str = "fred.yaml") -> Catalog:
@@ -96,34 +71,27 @@ def one_source(entries: str, file_name: str = "fred.yaml") -> Catalog:
 
 # ------------------------------------------------------------------------------------------ the packaged catalog
 def test_every_packaged_dataset_loads_with_its_kind():
-    assert set(CATALOG.datasets) == OBSERVATION_IDS | CURVE_IDS | BAR_IDS
-    assert {str(spec.id) for spec in CATALOG.of_kind("observations")} == OBSERVATION_IDS
-    assert {str(spec.id) for spec in CATALOG.of_kind("curve")} == CURVE_IDS
-    assert {str(spec.id) for spec in CATALOG.of_kind("bars")} == BAR_IDS
-    sources = {"bcb_ptax", "bcb_sgs", "fred", "tesouro_direto", "twelvedata", "us_treasury", "yahoo"}
-    assert set(CATALOG.sources) == sources
-    shapes = {"observations": OBSERVATIONS, "curve": CURVE_POINTS, "bars": BARS}
+    for kind, some in SOME_OF_EACH_KIND.items():
+        assert some <= {str(spec.id) for spec in CATALOG.of_kind(kind)}, kind
+    assert {spec.kind for spec in CATALOG.datasets.values()} == set(KINDS)
+    assert set(CATALOG.sources) == {path.stem for path in CATALOG_FILES.glob("*.yaml")}
     for dataset_id, spec in CATALOG.datasets.items():
         assert str(spec.id) == dataset_id and spec.source in CATALOG.sources
-        assert spec.shape is shapes[spec.kind]
+        assert spec.shape is KINDS[spec.kind]
         assert spec.plausible_range[0] < spec.plausible_range[1]
-        if spec.kind == "bars":
+        if spec.instrument is not None:
             assert spec.instrument is CATALOG.instruments[spec.instrument.symbol]
-            assert spec.interval in ("5min", "1d")
+        if spec.kind == "bars":
+            assert spec.interval in INTERVALS
         else:
-            assert spec.instrument is None and spec.interval is None
+            assert spec.interval is None
     assert load_catalog() is CATALOG  # read once per process
 
 
 def test_partitioning_follows_frequency():
-    fred = [spec for spec in CATALOG.datasets.values() if spec.source == "fred"]
-    assert {spec.code: spec.partitioning for spec in fred} == {
-        "GDP": "monthly",
-        "CPIAUCSL": "monthly",
-        "PAYEMS": "monthly",
-        "UNRATE": "monthly",
-        "DGS10": "daily",
-    }
+    fred = {code: CATALOG.get(f"fred.{code}").partitioning for code in ("GDP", "CPIAUCSL", "UNRATE", "DGS10")}
+    assert fred == {"GDP": "monthly", "CPIAUCSL": "monthly", "UNRATE": "monthly", "DGS10": "daily"}  # GDP: quarterly
+    assert CATALOG.get("bcb_focus.IPCA_annual").partitioning == "weekly"
     assert CATALOG.get("twelvedata.USDCOP_5min").partitioning == "daily"  # one session per partition
     assert CATALOG.get("yahoo.SPX_1d").partitioning == "daily"
 
@@ -189,6 +157,23 @@ def test_adding_a_dataset_is_one_entry():
     assert (spec.source, spec.code, spec.kind, spec.partitioning) == ("fred", "X", "observations", "monthly")
     assert spec.id == DatasetId("fred", "X") and spec.shape is OBSERVATIONS
     assert catalog.sources["fred"].requests_per_second == 2.0 and catalog.sources["fred"].owners == ("team:us",)
+
+
+@pytest.mark.parametrize("written", ["2018-04-01", "'2018-04-01'"])
+def test_a_series_that_starts_later_expects_no_dates_before_its_first_date(written):
+    catalog = one_source(ENTRY.format(frequency="monthly") + f"  first_date: {written}\n")
+    spec = catalog.get("fred.X")
+    assert spec.first_date == dt.date(2018, 4, 1)
+    assert spec.expected_dates(dt.date(2018, 1, 1), dt.date(2018, 6, 30))[0] == dt.date(2018, 4, 1)
+    assert CATALOG.get("fred.SOFR").expected_dates(dt.date(2015, 1, 1), dt.date(2018, 4, 3)) == [
+        dt.date(2018, 4, 2),
+        dt.date(2018, 4, 3),
+    ]
+
+
+def test_a_first_date_that_is_no_date_is_refused_naming_the_field():
+    with pytest.raises(CatalogError, match=r"fred\.X.*first_date.*must be an ISO date"):
+        one_source(ENTRY.format(frequency="monthly") + "  first_date: April 2018\n")
 
 
 # ------------------------------------------------------------------------------------------ instruments

@@ -9,6 +9,7 @@ import sys
 import dagster as dg
 
 from macro_assets.catalog import load_catalog
+from macro_assets.catalog.model import KINDS
 from macro_assets.cli.main import dagster_environment
 from macro_assets.definitions import defs
 from macro_assets.defs.datasets import asset_key
@@ -26,7 +27,8 @@ def test_one_asset_per_catalog_dataset_grouped_by_source_plus_the_panel():
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     catalog = load_catalog()
     assert keys == {f"{s.source}/{s.code}" for s in catalog.datasets.values()} | {"panels/daily_rates"}
-    assert {s.kind for s in catalog.datasets.values()} == {"observations", "curve", "bars"}
+    assert {s.kind for s in catalog.datasets.values()} == set(KINDS)  # every shape has datasets
+    assert len(catalog.datasets) >= 150
     for spec in catalog.datasets.values():
         node = graph.get(asset_key(spec))
         assert node.group_name == spec.source
