@@ -6,10 +6,11 @@ from __future__ import annotations
 import dagster as dg
 
 from macro_assets.catalog import load_catalog
-from macro_assets.defs.automation import panels_automation
+from macro_assets.defs.automation import derived_series_automation, panels_automation
 from macro_assets.defs.checks import build_dataset_checks
 from macro_assets.defs.datasets import WAREHOUSE_IO_MANAGER, build_dataset_asset
 from macro_assets.defs.derived.panels import FRAMES_IO_MANAGER, build_daily_rates_panel
+from macro_assets.defs.derived.series import DERIVED_SERIES, build_derived_check, build_derived_series
 from macro_assets.defs.io_managers import ParquetObjectStoreIOManager, WarehouseIOManager
 from macro_assets.defs.jobs import quality_checks_job, range_jobs
 from macro_assets.defs.resources import ObjectStoreResource, SourcesResource, WarehouseResource
@@ -24,7 +25,11 @@ def dataset_definitions() -> dg.Definitions:
 
 
 def derived_definitions() -> dg.Definitions:
-    return dg.Definitions(assets=[build_daily_rates_panel()], sensors=[panels_automation])
+    return dg.Definitions(
+        assets=[build_daily_rates_panel(), *(build_derived_series(series) for series in DERIVED_SERIES)],
+        asset_checks=[build_derived_check(series) for series in DERIVED_SERIES],
+        sensors=[panels_automation, derived_series_automation],
+    )
 
 
 def job_definitions(assets: list[dg.AssetsDefinition]) -> dg.Definitions:

@@ -11,3 +11,10 @@ panels_automation = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
 )
+
+derived_series_automation = dg.AutomationConditionSensorDefinition(
+    "derived_series_automation",
+    target=dg.AssetSelection.tag("shape", "derived_series"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+)

@@ -28,12 +28,16 @@ def run_as_of(context: dg.InputContext | dg.OutputContext) -> dt.datetime | None
     return parse_instant(tag, field=f"run tag {AS_OF_TAG}") if tag else None
 
 
-def read_instant(context: dg.InputContext) -> dt.datetime:
-    instant = run_as_of(context)
-    if instant is not None:
-        return instant
-    record = context.instance.get_run_record_by_id(context.step_context.run_id)
+def run_read_instant(instance: dg.DagsterInstance, run_id: str, tags: dict[str, str]) -> dt.datetime:
+    """The one instant a run reads every input as of: its as-of tag, else the moment it was created."""
+    if tags.get(AS_OF_TAG):
+        return parse_instant(tags[AS_OF_TAG], field=f"run tag {AS_OF_TAG}")
+    record = instance.get_run_record_by_id(run_id)
     return parse_instant(record.create_timestamp if record else None, field="run creation time")
+
+
+def read_instant(context: dg.InputContext) -> dt.datetime:
+    return run_read_instant(context.instance, context.step_context.run_id, context.step_context.run_tags)
 
 
 def add_run_metadata(context: dg.OutputContext, metadata: dict) -> None:

@@ -54,12 +54,14 @@ def recorded_again() -> set[str]:
 def planned_runs(defs: dg.Definitions) -> list[PlannedRun]:
     offline = settings.mode() == "offline"
     again = recorded_again() if offline else set()
+    graph = defs.resolve_asset_graph()
     runs = []
     for job in (job for job in defs.resolve_all_job_defs() if job.name.startswith("materialize_")):
         runs.append(PlannedRun(job, {REPLAY_TAG: EARLIEST} if offline else {}, "all assets"))
-        later = {
-            key for key in job.asset_layer.executable_asset_keys if str(DatasetId.from_asset_path(key.path)) in again
-        }
+        keys = job.asset_layer.executable_asset_keys
+        again_here = {key for key in keys if str(DatasetId.from_asset_path(key.path)) in again}
+        # What reads a dataset captured again derives new vintages from it: it runs again too.
+        later = again_here | {key for key in keys if graph.get(key).parent_keys & again_here}
         if later:  # a subset of the range job, still without its checks
             subset = job.get_subset(asset_selection=later, asset_check_selection=set())
             runs.append(PlannedRun(subset, {}, f"{len(later)} assets on their later captures"))

@@ -13,6 +13,7 @@ from macro_assets.catalog.model import KINDS
 from macro_assets.cli.main import dagster_environment
 from macro_assets.definitions import defs
 from macro_assets.defs.datasets import asset_key
+from macro_assets.defs.derived.series import DERIVED_SERIES
 from macro_assets.quality.rules import rules_for
 from macro_assets.warehouse import embedded
 from macro_assets_tests.paths import REPO_ROOT
@@ -22,11 +23,17 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
 
 
-def test_one_asset_per_catalog_dataset_grouped_by_source_plus_the_panel():
+def test_one_asset_per_catalog_dataset_grouped_by_source_plus_the_panel_and_the_derived_series():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     catalog = load_catalog()
-    assert keys == {f"{s.source}/{s.code}" for s in catalog.datasets.values()} | {"panels/daily_rates"}
+    derived = {series.key.to_user_string() for series in DERIVED_SERIES}
+    assert keys == {f"{s.source}/{s.code}" for s in catalog.datasets.values()} | {"panels/daily_rates"} | derived
+    for series in DERIVED_SERIES:
+        node = graph.get(series.key)
+        assert node.group_name == "derived" and node.automation_condition is not None
+        assert {k.to_user_string() for k in node.parent_keys} == {i.replace(".", "/") for i in series.derivation.inputs}
+        assert [c.name for c in graph.get_check_keys_for_assets([series.key])] == ["as_of_equals_recomputation"]
     assert {s.kind for s in catalog.datasets.values()} == set(KINDS)  # every shape has datasets
     assert len(catalog.datasets) >= 150
     for spec in catalog.datasets.values():
@@ -65,9 +72,9 @@ def test_live_partitions_run_from_2010(monkeypatch):
     assert result.stdout.strip() == "2010-01-01", result.stderr
 
 
-def test_the_automation_sensor_is_explicit_and_running():
-    sensor = defs.resolve_sensor_def("panels_automation")
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+def test_the_automation_sensors_are_explicit_and_running():
+    for name in ("panels_automation", "derived_series_automation"):
+        assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def _spec_snapshot() -> dict:
