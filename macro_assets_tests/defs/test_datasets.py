@@ -248,16 +248,9 @@ def test_intraday_bars_fill_their_gaps_on_the_next_run(resources, system_warehou
     assert "start_date=2018-12-12" in requests[-1]
 
 
-def test_a_refused_payload_from_a_users_recordings_fails_the_run_and_changes_nothing_stored(
-    resources, system_warehouse_url, tmp_path, monkeypatch
-):
-    """MACRO_ASSETS_RECORDINGS adds a capture of one's own: here a later answer of FRED that is an HTML page."""
-    unrate = series_assets("fred.UNRATE")
-    tags = range_tags("2018-01-01", "2018-12-01")
-    with dg.instance_for_test() as instance:
-        assert dg.materialize(unrate, resources=resources, instance=instance, tags=tags).success
-    with connect(system_warehouse_url) as warehouse:
-        before = warehouse.observations.vintages("fred.UNRATE")
+def fred_down_for_unrate_2018(tmp_path, monkeypatch) -> None:
+    """A capture of one's own (MACRO_ASSETS_RECORDINGS), later than the recording: FRED's answer for UNRATE's 2018
+    window is an HTML maintenance page."""
     page = tmp_path / "maintenance.html"
     page.write_text("<html><head><title>FRED is down for maintenance</title></head></html>")
     params = {
@@ -268,20 +261,22 @@ def test_a_refused_payload_from_a_users_recordings_fails_the_run_and_changes_not
         "observation_start": "2018-01-01",
         "observation_end": "2018-12-31",
     }
-    own = write_manifest(
-        tmp_path / "mine",
-        "fred",
-        [
-            Exchange(
-                "https://api.stlouisfed.org/fred/series/observations",
-                params,
-                page,
-                content_type="text/html",
-                captured_at="2019-06-01T12:00:00Z",
-            )
-        ],
-    )
-    monkeypatch.setenv("MACRO_ASSETS_RECORDINGS", str(own))
+    url = "https://api.stlouisfed.org/fred/series/observations"
+    exchange = Exchange(url, params, page, content_type="text/html", captured_at="2019-06-01T12:00:00Z")
+    monkeypatch.setenv("MACRO_ASSETS_RECORDINGS", str(write_manifest(tmp_path / "mine", "fred", [exchange])))
+
+
+def test_a_refused_payload_from_a_users_recordings_fails_the_run_and_changes_nothing_stored(
+    resources, system_warehouse_url, tmp_path, monkeypatch
+):
+    """MACRO_ASSETS_RECORDINGS adds a capture of one's own: here a later answer of FRED that is an HTML page."""
+    unrate = series_assets("fred.UNRATE")
+    tags = range_tags("2018-01-01", "2018-12-01")
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(unrate, resources=resources, instance=instance, tags=tags).success
+    with connect(system_warehouse_url) as warehouse:
+        before = warehouse.observations.vintages("fred.UNRATE")
+    fred_down_for_unrate_2018(tmp_path, monkeypatch)
     with dg.instance_for_test() as instance:
         result = dg.materialize(unrate, resources=resources, instance=instance, tags=tags, raise_on_error=False)
         assert not result.success
@@ -315,22 +310,7 @@ def test_a_failing_source_blocks_neither_the_other_sources_nor_their_checks_in_o
 ):
     """FRED answers an HTML page for UNRATE (a capture of one's own, later than the recording); in the same range
     run SGS and the other FRED series still land and are checked, and the run reports the one failure."""
-    page = tmp_path / "maintenance.html"
-    page.write_text("<html><head><title>FRED is down for maintenance</title></head></html>")
-    params = {
-        "series_id": "UNRATE",
-        "file_type": "json",
-        "realtime_start": "1776-07-04",
-        "realtime_end": "9999-12-31",
-        "observation_start": "2018-01-01",
-        "observation_end": "2018-12-31",
-    }
-    own = write_manifest(
-        tmp_path / "mine",
-        "fred",
-        [Exchange("https://api.stlouisfed.org/fred/series/observations", params, page, content_type="text/html")],
-    )
-    monkeypatch.setenv("MACRO_ASSETS_RECORDINGS", str(own))
+    fred_down_for_unrate_2018(tmp_path, monkeypatch)
     assets = series_assets("fred.UNRATE", "fred.CPIAUCSL", "bcb_sgs.433")
     with dg.instance_for_test() as instance:
         result = dg.materialize(
