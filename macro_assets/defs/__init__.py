@@ -9,7 +9,6 @@ from macro_assets.catalog import load_catalog
 from macro_assets.defs.automation import derived_series_automation, panels_automation
 from macro_assets.defs.checks import build_dataset_checks
 from macro_assets.defs.datasets import WAREHOUSE_IO_MANAGER, build_dataset_asset
-from macro_assets.defs.derived.curves import FITTED_CURVES, build_fitted_curve, build_fitted_curve_check
 from macro_assets.defs.derived.panels import FRAMES_IO_MANAGER, build_daily_rates_panel
 from macro_assets.defs.derived.series import DERIVED_SERIES, build_derived_check, build_derived_series
 from macro_assets.defs.io_managers import ParquetObjectStoreIOManager, WarehouseIOManager
@@ -27,15 +26,8 @@ def dataset_definitions() -> dg.Definitions:
 
 def derived_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[
-            build_daily_rates_panel(),
-            *(build_derived_series(series) for series in DERIVED_SERIES),
-            *(build_fitted_curve(curve) for curve in FITTED_CURVES),
-        ],
-        asset_checks=[
-            *(build_derived_check(series) for series in DERIVED_SERIES),
-            *(build_fitted_curve_check(curve) for curve in FITTED_CURVES),
-        ],
+        assets=[build_daily_rates_panel(), *(build_derived_series(series) for series in DERIVED_SERIES)],
+        asset_checks=[build_derived_check(series) for series in DERIVED_SERIES],
         sensors=[panels_automation, derived_series_automation],
     )
 

@@ -13,7 +13,6 @@ from macro_assets.catalog.model import KINDS
 from macro_assets.cli.main import dagster_environment
 from macro_assets.definitions import defs
 from macro_assets.defs.datasets import asset_key
-from macro_assets.defs.derived.curves import FITTED_CURVES
 from macro_assets.defs.derived.series import DERIVED_SERIES
 from macro_assets.quality.rules import rules_for
 from macro_assets.warehouse import embedded
@@ -28,16 +27,13 @@ def test_one_asset_per_catalog_dataset_grouped_by_source_plus_the_panel_and_the_
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     catalog = load_catalog()
-    derived = {series.key.to_user_string() for series in (*DERIVED_SERIES, *FITTED_CURVES)}
+    derived = {series.key.to_user_string() for series in DERIVED_SERIES}
     assert keys == {f"{s.source}/{s.code}" for s in catalog.datasets.values()} | {"panels/daily_rates"} | derived
     for series in DERIVED_SERIES:
         node = graph.get(series.key)
         assert node.group_name == "derived" and node.automation_condition is not None
         assert {k.to_user_string() for k in node.parent_keys} == {i.replace(".", "/") for i in series.derivation.inputs}
         assert [c.name for c in graph.get_check_keys_for_assets([series.key])] == ["as_of_equals_recomputation"]
-    for curve in FITTED_CURVES:
-        assert {k.to_user_string() for k in graph.get(curve.key).parent_keys} == {curve.input.replace(".", "/")}
-        assert [c.name for c in graph.get_check_keys_for_assets([curve.key])] == ["as_of_equals_refit"]
     assert {s.kind for s in catalog.datasets.values()} == set(KINDS)  # every shape has datasets
     assert len(catalog.datasets) >= 150
     for spec in catalog.datasets.values():
