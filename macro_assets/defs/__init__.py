@@ -50,7 +50,11 @@ def resource_definitions() -> dg.Definitions:
     )
 
 
+# Each part of the graph exports its own Definitions; a new part is one more entry here.
+ASSET_PARTS = (dataset_definitions, derived_definitions)
+
+
 def all_definitions() -> dg.Definitions:
-    datasets, derived = dataset_definitions(), derived_definitions()
-    jobs = job_definitions([*datasets.assets, *derived.assets])
-    return dg.Definitions.merge(datasets, derived, jobs, resource_definitions())
+    parts = [part() for part in ASSET_PARTS]
+    jobs = job_definitions([asset for part in parts for asset in part.assets])
+    return dg.Definitions.merge(*parts, jobs, resource_definitions())
