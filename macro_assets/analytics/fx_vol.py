@@ -72,12 +72,14 @@ def _d1_d2(forward, strike, vol, time) -> tuple[np.ndarray, np.ndarray]:
     return d1, d1 - total_vol
 
 
+def _require_option_inputs(spot, strike, vol, time) -> None:
+    for value, field in ((spot, "spot"), (strike, "strike"), (vol, "vol"), (time, "time")):
+        _require_positive_array(value, field)
+
+
 def garman_kohlhagen(spot, strike, rate_domestic, rate_foreign, vol, time, is_call) -> np.ndarray:
     """Price of a European FX option in domestic currency per unit of foreign notional (arrays broadcast)."""
-    _require_positive_array(spot, "spot")
-    _require_positive_array(strike, "strike")
-    _require_positive_array(vol, "vol")
-    _require_positive_array(time, "time")
+    _require_option_inputs(spot, strike, vol, time)
     phi = _phi(is_call)
     forward = forward_rate(spot, rate_domestic, rate_foreign, time)
     d1, d2 = _d1_d2(forward, strike, vol, time)
@@ -97,10 +99,7 @@ def gk_delta(
     premium_adjusted: bool = False,
 ) -> np.ndarray:
     """Garman-Kohlhagen delta in the convention given (see the module docstring for the four formulas)."""
-    _require_positive_array(spot, "spot")
-    _require_positive_array(strike, "strike")
-    _require_positive_array(vol, "vol")
-    _require_positive_array(time, "time")
+    _require_option_inputs(spot, strike, vol, time)
     phi = _phi(is_call)
     forward = forward_rate(spot, rate_domestic, rate_foreign, time)
     d1, d2 = _d1_d2(forward, strike, vol, time)
