@@ -77,13 +77,12 @@ def _macro_zscores(macro: pl.DataFrame, macro_ids: dict[str, str], window: int) 
         if series["obs_date"].is_duplicated().any():
             raise InvalidInput(f"usdcop_features macro: {series_id} field obs_date repeats; pass one vintage a date")
         scored = rolling_zscore(series, window).join(series.select("obs_date", "release_time"), on="obs_date")
-        # A window's z-score is known once its latest-released member is.
-        known_at = pl.col("release_time").cum_max().rolling_max(window, min_samples=1)
+        # A date's z-score is known once every value up to it is (the latest release so far): monotone in date,
+        # so among z-scores known at one instant the as-of join takes the latest date's.
         known[feature] = (
             scored.sort("obs_date")
-            .select(release_time=known_at, **{feature: pl.col("zscore")})
+            .select(release_time=pl.col("release_time").cum_max(), **{feature: pl.col("zscore")})
             .drop_nulls(feature)
-            .sort("release_time")
         )
     return known
 
