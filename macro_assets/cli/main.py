@@ -12,6 +12,8 @@ from pathlib import Path
 
 from macro_assets import settings
 from macro_assets.catalog import load_catalog
+from macro_assets.cli.api_keys import add_api_commands
+from macro_assets.cli.backfill import add_backfill_command
 from macro_assets.errors import InvalidInput, MacroAssetsError
 from macro_assets.timeutil import parse_date
 
@@ -186,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="dagster dev on the persistent instance (other args, -h included, go to dagster dev)",
     )
     dev.set_defaults(handler=command_dev, passes_extra_arguments=True)
+
+    add_backfill_command(commands)
+    add_api_commands(commands)
     return parser
 
 

@@ -69,6 +69,19 @@ def planned_runs(defs: dg.Definitions) -> list[PlannedRun]:
     return runs
 
 
+def execute_run(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    tags: dict[str, str],
+    partition_range: tuple[str, str] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One run of `job` in this process, over the partition range (first, last key) if given; a failure is in the
+    result, not raised."""
+    if partition_range is not None:
+        tags = {**tags, RANGE_START: partition_range[0], RANGE_END: partition_range[1]}
+    return job.execute_in_process(instance=instance, tags=tags, run_config=RUN_CONFIG, raise_on_error=False)
+
+
 def run_main_job(defs: dg.Definitions, say: Callable[[str], None]) -> bool:
     """Every planned run in turn, a line as each starts and ends; True when all succeeded."""
     instance = dg.DagsterInstance.get()
@@ -77,13 +90,12 @@ def run_main_job(defs: dg.Definitions, say: Callable[[str], None]) -> bool:
     succeeded = True
     for number, run in enumerate(runs, start=1):
         tags, what = dict(run.tags), run.what
-        definition = run.job.partitions_def
+        definition, partition_range = run.job.partitions_def, None
         if definition is not None:
-            first, last = definition.get_first_partition_key(), definition.get_last_partition_key()
-            tags |= {RANGE_START: first, RANGE_END: last}
-            what += f", {first} .. {last} ({len(definition.get_partition_keys())} partitions)"
+            partition_range = definition.get_first_partition_key(), definition.get_last_partition_key()
+            what += f", {' .. '.join(partition_range)} ({len(definition.get_partition_keys())} partitions)"
         say(f"==> [{number}/{len(runs)}] {run.job.name}: {what}")
-        result = run.job.execute_in_process(instance=instance, tags=tags, run_config=RUN_CONFIG, raise_on_error=False)
+        result = execute_run(run.job, instance, tags, partition_range)
         succeeded &= result.success
         outcome = "done" if result.success else "FAILED: see the run in the UI (partitions then show as missing)"
         say(f"    {outcome} (run {result.run_id[:8]}) at {(dt.datetime.now() - started).total_seconds():.0f} s")
