@@ -4,6 +4,7 @@ without the checks, and one job that evaluates every check once over a window (s
 import dagster as dg
 
 from macro_assets.catalog import DatasetId
+from macro_assets.defs.executors import celery_redis_executor
 
 QUALITY_CHECKS_JOB = "quality_checks"
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # Dagster's day_offset: 0 is Sunday
@@ -43,4 +44,20 @@ quality_checks_job = dg.define_asset_job(
     selection=dg.AssetSelection.all_asset_checks(),
     description="Every data-quality check, once per dataset, over the window of the run tag macro_assets/window "
     "(default: every partition of the dataset).",
+)
+
+
+CELERY_SAMPLE_JOB = "celery_monthly_sample"
+# Two sources' monthly datasets and the derived series that read them: independent steps to spread over
+# workers, then steps that wait for them, over the monthly partitions.
+CELERY_SAMPLE = ("bcb_sgs.433", "bcb_sgs.24363", "fred.CPIAUCSL", "derived.ipca_12m", "derived.ibcbr_z12")
+
+celery_sample_job = dg.define_asset_job(
+    CELERY_SAMPLE_JOB,
+    selection=dg.AssetSelection.assets(
+        *(dg.AssetKey(DatasetId.parse(dataset).asset_path) for dataset in CELERY_SAMPLE)
+    ).without_checks(),
+    executor_def=celery_redis_executor(),
+    description=f"{', '.join(CELERY_SAMPLE)} with each step a Celery task on the broker of "
+    "MACRO_ASSETS_CELERY_BROKER_URL (see defs/executors.py); launch it over a partition range.",
 )
