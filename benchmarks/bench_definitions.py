@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 BASELINE = {"bcb_sgs.yaml": 5, "fred.yaml": 5}  # the foundation's catalog: datasets kept per source file
 
 
-# The one line of defs/__init__.py that lists the graph's parts; the baseline keeps the dataset assets only.
-ASSET_PARTS_LINE = re.compile(r"^ASSET_PARTS = \(.*\)$", re.MULTILINE)
+# The statement of defs/__init__.py that lists the graph's parts; the baseline keeps the dataset assets only.
+ASSET_PARTS_LINE = re.compile(r"^ASSET_PARTS = \(.*?\)$", re.MULTILINE | re.DOTALL)
 DATASETS_ONLY = "ASSET_PARTS = (dataset_definitions,)"
 
 
@@ -51,7 +51,7 @@ def package_copy(root: Path, keep: dict[str, int] | None) -> Path:
         source = parts.read_text(encoding="utf-8")
         baseline, found = ASSET_PARTS_LINE.subn(DATASETS_ONLY, source)
         if found != 1:
-            raise SystemExit(f"bench_definitions: {parts.relative_to(root)} has no one-line `ASSET_PARTS = (...)`")
+            raise SystemExit(f"bench_definitions: {parts.relative_to(root)} has no `ASSET_PARTS = (...)`")
         parts.write_text(baseline, encoding="utf-8")
     return root
 

@@ -176,6 +176,24 @@ def fit_curves(points: pl.DataFrame, model: str = "nss") -> pl.DataFrame:
     )
 
 
+def fit_curves_by_point_count(points: pl.DataFrame, model: str = "nss") -> pl.DataFrame:
+    """fit_curves over the curves grouped by their number of usable points, so that each curve's fit depends on its
+    own points only, bit for bit, whatever else is fitted with it: in one batch every curve is padded to the widest
+    one, and the padding changes the order of the floating-point sums and so where a curve's refinement stops
+    (within its tolerance, but not to the last bit). What a point-in-time store needs, where the fit of a state
+    stored by one run must be the refit of that state by any later run or check. Same columns as fit_curves."""
+    require_columns(points, [*CURVE_KEY, "tenor", "zero_rate"], "curve points")
+    counted = points.with_columns(
+        usable=((pl.col("tenor") > 0) & pl.col("tenor").is_finite() & pl.col("zero_rate").is_finite())
+        .sum()
+        .over(CURVE_KEY)
+    )
+    fits = [fit_curves(group.drop("usable"), model) for _, group in counted.group_by("usable")]
+    if not fits:
+        return fit_curves(points, model)
+    return pl.concat(fits).sort(CURVE_KEY)
+
+
 def _padded(points: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """The curves' keys (sorted) and their points as (curves, most points) matrices: tenors (padding 1), rates
     (padding 0) and a 0/1 mask of the real points."""
@@ -183,7 +201,9 @@ def _padded(points: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray, np.ndarray,
     usable = (
         points.filter((pl.col("tenor") > 0) & pl.col("tenor").is_finite() & pl.col("zero_rate").is_finite())
         .join(keys.with_row_index("curve"), on=CURVE_KEY)
-        .sort("curve", "tenor")
+        # Points at one tenor (two bonds maturing on one day) in a fixed order: the sums, and so the fit, of a
+        # curve are then the same bits however its rows arrive.
+        .sort("curve", "tenor", "zero_rate")
         .with_columns(slot=pl.int_range(pl.len()).over("curve"))
     )
     width = max(int(usable["slot"].max() or 0) + 1, 1)
@@ -563,3 +583,37 @@ def breakeven_inflation(
         .join(zero_rates(real, tenors).select(*key, real_zero_rate="zero_rate"), on=key)
     )
     return both.sort(key).with_columns(breakeven_rate=pl.col("nominal_zero_rate") - pl.col("real_zero_rate"))
+
+
+# --------------------------------------------------------------------------------------- point in time
+def curve_states(vintages: pl.DataFrame) -> pl.DataFrame:
+    """Every state of each curve date of a curve-points vintages frame (curve_id, curve_date, point, release_time,
+    rate, ...): for each instant one of a date's points gained a vintage, the latest vintage of each of its points
+    released by then, that instant as `state`; withdrawn points (null rate) left out, so a state whose points are
+    all withdrawn has no rows. A state is what as_of returns for that date at any instant from `state` until the
+    date's next state."""
+    require_columns(vintages, ["curve_id", "curve_date", "point", "release_time", "rate"], "curve vintages")
+    states = vintages.select("curve_id", "curve_date", state="release_time").unique()
+    known = states.join(vintages, on=["curve_id", "curve_date"]).filter(pl.col("release_time") <= pl.col("state"))
+    latest = known.sort("release_time").unique(["curve_id", "curve_date", "state", "point"], keep="last")
+    return latest.filter(pl.col("rate").is_not_null()).sort("curve_id", "curve_date", "state", "point")
+
+
+def breakeven_vintages(nominal: pl.DataFrame, real: pl.DataFrame) -> pl.DataFrame:
+    """Breakeven vintages from the vintages of a nominal and a real zero curve (curve_date, tenor, zero_rate,
+    release_time; a null zero_rate is a withdrawal): at every instant either curve gained a vintage at a (curve
+    date, tenor), nominal minus real as known then, released at that instant, the later of the two inputs' release
+    times. Null where either side is unknown or withdrawn then. curve_date, tenor, release_time, nominal_zero_rate,
+    real_zero_rate, breakeven_rate."""
+    key = ["curve_date", "tenor"]
+    columns = [*key, "release_time", "zero_rate"]
+    require_columns(nominal, columns, "nominal zero vintages")
+    require_columns(real, columns, "real zero vintages")
+    instants = pl.concat([nominal.select(*key, "release_time"), real.select(*key, "release_time")]).unique()
+    joined = instants.sort("release_time")
+    for side, name in ((nominal, "nominal_zero_rate"), (real, "real_zero_rate")):
+        known = side.select(*key, "release_time", pl.col("zero_rate").alias(name)).sort("release_time")
+        joined = joined.join_asof(known, on="release_time", by=key, strategy="backward", check_sortedness=False)
+    return joined.sort(*key, "release_time").with_columns(
+        breakeven_rate=pl.col("nominal_zero_rate") - pl.col("real_zero_rate")
+    )

@@ -25,6 +25,11 @@ feeds it only the windows of the dates it recomputes. Derived dates are dates so
 a null or NaN from f means the date is not computable (a window not filled yet, a window that does not vary), and
 two values within UNCHANGED_RTOL of each other are the same value, since recomputing a rolling statistic over part
 of a series instead of all of it moves its last bits.
+
+Inputs of other shapes: a PeriodDerivation computes a date from every row a keyed dataset has on it (a price
+index's components in a month; derive_period_vintages), and a SurpriseDerivation a first release against the
+expectations released before it (derive_surprise_vintages); both emit vintages in the same columns under the same
+rule. released_changes says what each input vintage released in a window changed, for the revision report.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import numpy as np
 import polars as pl
 
 from macro_assets.analytics.frames import require_columns
-from macro_assets.analytics.macro import yoy_from_mom
+from macro_assets.analytics.macro import diffusion_index, surprises, trimmed_mean, yoy_from_mom
 from macro_assets.analytics.statistics import rolling_zscore
 from macro_assets.errors import InvalidInput
 from macro_assets.timeutil import UTC_DATETIME, Moment, parse_instant
@@ -511,3 +516,215 @@ def derive_vintages_naive(derivation: Derivation, input_vintages: pl.DataFrame, 
         stamp = int(pl.Series([instant], dtype=UTC_DATETIME).dt.epoch("us")[0])
         derived.update(np.full(len(every), stamp), every, result, _knowns(known, derivation.inputs))
     return derived.frame()
+
+
+# ------------------------------------------------------------------------------ derivations of a keyed shape
+@dataclass(frozen=True)
+class PeriodDerivation:
+    """A derived series whose value on a date is f of every row one keyed dataset has on that date (all the
+    components of a price index in a month), as known at an instant: the SameDate window over a shape keyed by
+    more than the date, which Derivation's single-valued observations cannot carry. The derivation's compute takes
+    those rows (id_column, obs_date, key_columns, the shape's values) and returns obs_date and its value columns."""
+
+    derivation: Derivation
+    id_column: str
+    key_columns: tuple[str, ...]
+
+    def __post_init__(self):
+        if len(self.derivation.inputs) != 1 or not isinstance(self.derivation.window, SameDate):
+            raise InvalidInput(
+                f"derivation {self.derivation.name}: a period derivation reads one dataset on the date itself"
+            )
+
+    @property
+    def name(self) -> str:
+        return self.derivation.name
+
+    @property
+    def input(self) -> str:
+        return self.derivation.inputs[0]
+
+    def known(self, vintages: pl.DataFrame, instant: Moment) -> pl.DataFrame:
+        """The input's rows as known at `instant` (as_of on its keys)."""
+        rows = vintages.filter(pl.col(self.id_column) == self.input)
+        return as_of(rows, instant, id_column=self.id_column, key_columns=("obs_date", *self.key_columns))
+
+
+def derive_period_vintages(period: PeriodDerivation, input_vintages: pl.DataFrame, until: Moment) -> pl.DataFrame:
+    """The derived vintages from every input vintage released by `until` (the run's one read instant), in the
+    columns derive_vintages gives. A date is recomputed only at the instants one of its rows changed, and the
+    k-th such state of every date is computed in the same call of f: as many calls as the most instants one date
+    has, whatever the length of the history. A date's vintage is released at the instant that changed it, and
+    inputs_released is the latest release among the rows it was computed from."""
+    derivation = period.derivation
+    moment = parse_instant(until, field="until")
+    keys = ["obs_date", *period.key_columns]
+    require_columns(
+        input_vintages, [period.id_column, *keys, "release_time"], f"derivation {derivation.name} input vintages"
+    )
+    rows = _utc_release_times(input_vintages).filter(
+        pl.col(period.id_column) == period.input, pl.col("release_time") <= moment
+    )
+    values = [c for c in rows.columns if c not in (period.id_column, *keys) and c not in PROVENANCE_COLUMNS]
+    instants = (
+        rows.select("obs_date", instant="release_time")
+        .unique()
+        .sort("obs_date", "instant")
+        .with_columns(state=pl.int_range(pl.len(), dtype=pl.Int64).over("obs_date"))
+    )
+    states = (
+        instants.join(rows, on="obs_date")
+        .filter(pl.col("release_time") <= pl.col("instant"))
+        .sort("state", *keys, "release_time")
+        .unique(["state", *keys], keep="last", maintain_order=True)
+        .filter(pl.any_horizontal(pl.col(values).is_not_null()))
+    )
+    results = pl.DataFrame(
+        schema={
+            "obs_date": pl.Date,
+            **dict.fromkeys(derivation.values, pl.Float64),
+            "state": pl.Int64,
+            "inputs_released": UTC_DATETIME,
+        }
+    )
+    for (state,), known in states.partition_by("state", as_dict=True).items():
+        released = known.group_by("obs_date").agg(inputs_released=pl.col("release_time").max())
+        result = derivation.computed(known.drop("state", "instant")).join(released, on="obs_date")
+        results = pl.concat([results, result.with_columns(state=pl.lit(state, pl.Int64))], how="diagonal")
+    by_instant = instants.join(results, on=["obs_date", "state"], how="left").sort("obs_date", "state")
+    return _emitted(derivation, by_instant)
+
+
+def _emitted(derivation: Derivation, by_instant: pl.DataFrame) -> pl.DataFrame:
+    """The vintages of successive states of each date (obs_date, instant, the values or nulls where the state
+    computes nothing, inputs_released, in order): a value where it differs from the date's last vintage beyond
+    UNCHANGED_RTOL, a withdrawal where a held date is no longer computed."""
+    values = by_instant.select(derivation.values).to_numpy().astype(float)
+    dates = by_instant["obs_date"].to_list()
+    emitted, held = [], {}
+    for row, date in enumerate(dates):
+        now, before = values[row], held.get(date)
+        computable = not np.isnan(now).all()
+        if before is None and not computable:
+            continue
+        if before is not None and computable and not _differs(now[None, :], before[None, :])[0]:
+            continue
+        emitted.append(row)
+        held[date] = now if computable else None
+    chosen = by_instant[emitted]
+    computable = pl.any_horizontal(pl.col(derivation.values).is_not_null())
+    return chosen.select(
+        series_id=pl.lit(derivation.name, pl.String),
+        obs_date="obs_date",
+        **{name: pl.col(name) for name in derivation.values},
+        release_time=pl.col("instant"),
+        release_basis=pl.lit(DERIVED_BASIS, pl.String),
+        inputs_released=pl.when(computable).then(pl.col("inputs_released")),
+    ).sort("obs_date", "release_time")
+
+
+def _diffusion(known: pl.DataFrame, weighted: bool) -> pl.DataFrame:
+    return diffusion_index(known).select("obs_date", value="weighted_diffusion" if weighted else "diffusion")
+
+
+def _trimmed_mean(known: pl.DataFrame, trim: float) -> pl.DataFrame:
+    return trimmed_mean(known, trim).select("obs_date", value="trimmed_mean")
+
+
+def _components_derivation(name: str, dataset_id: str, compute: Callable[[pl.DataFrame], pl.DataFrame]):
+    return PeriodDerivation(Derivation(name, (dataset_id,), compute, SameDate()), "dataset_id", ("component",))
+
+
+def diffusion_derivation(name: str, components_id: str, *, weighted: bool) -> PeriodDerivation:
+    """The share of a price index's subitems rising in each period, by count or by weight (macro.diffusion_index),
+    from its index_components dataset."""
+    return _components_derivation(name, components_id, functools.partial(_diffusion, weighted=weighted))
+
+
+def trimmed_mean_derivation(name: str, components_id: str, trim: float) -> PeriodDerivation:
+    """The weighted trimmed mean of a price index's subitem changes in each period (macro.trimmed_mean), from its
+    index_components dataset."""
+    return _components_derivation(name, components_id, functools.partial(_trimmed_mean, trim=trim))
+
+
+# ----------------------------------------------------------------------------------------------- surprises
+@dataclass(frozen=True)
+class SurpriseDerivation:
+    """`name` = the first release of the series `actual` minus the median of the expectations dataset `expected`
+    known strictly before that release, the reference matching the observation's period (macro.surprises).
+
+    Every input value it reads is released at or before the actual's first release, and no later vintage of
+    either input changes which values those were, so each date has one vintage, released with the actual's first
+    release: computing it once at the run's instant is the incremental derivation."""
+
+    name: str
+    actual: str
+    expected: str
+    frequency: str = "monthly"
+    calculation_basis: int = 0
+
+    def computed(
+        self, actual_vintages: pl.DataFrame, expectation_vintages: pl.DataFrame, instant: Moment
+    ) -> pl.DataFrame:
+        """f on the inputs as known at `instant`, their vintages released by then: the dates whose actual is out
+        and has an expectation, with macro.surprises' columns (obs_date, actual, expected, survey_date,
+        survey_release_time, surprise, release_time: the actual's first release)."""
+        moment = parse_instant(instant, field="instant")
+        require_columns(actual_vintages, INPUT_COLUMNS, f"derivation {self.name} actual vintages")
+        require_columns(expectation_vintages, ["dataset_id", "release_time"], f"derivation {self.name} expectations")
+        first_releases = (
+            _utc_release_times(actual_vintages.select(INPUT_COLUMNS))
+            .filter(pl.col("series_id") == self.actual, pl.col("release_time") <= moment, pl.col("value").is_not_null())
+            .sort("obs_date", "release_time")
+            .unique("obs_date", keep="first", maintain_order=True)
+        )
+        expectations = _utc_release_times(expectation_vintages).filter(
+            pl.col("dataset_id") == self.expected, pl.col("release_time") <= moment
+        )
+        return surprises(first_releases, expectations, self.frequency, self.calculation_basis).drop_nulls("surprise")
+
+
+def derive_surprise_vintages(
+    derivation: SurpriseDerivation, actual_vintages: pl.DataFrame, expectation_vintages: pl.DataFrame, until: Moment
+) -> pl.DataFrame:
+    """The surprise's vintages from the inputs released by `until`, in the columns derive_vintages gives: one per
+    date, released (and inputs_released) at the actual's first release."""
+    computed = derivation.computed(actual_vintages, expectation_vintages, until)
+    return computed.select(
+        series_id=pl.lit(derivation.name, pl.String),
+        obs_date="obs_date",
+        value="surprise",
+        release_time="release_time",
+        release_basis=pl.lit(DERIVED_BASIS, pl.String),
+        inputs_released="release_time",
+    )
+
+
+# ---------------------------------------------------------------------------------------- what a release changed
+def released_changes(
+    vintages: pl.DataFrame,
+    first: Moment,
+    last: Moment,
+    *,
+    id_column: str = "series_id",
+    key_columns: Sequence[str] = ("obs_date",),
+    value_column: str = "value",
+) -> pl.DataFrame:
+    """Every vintage released in [first, last] (naive: UTC) and what it changed: `change` is "new" for a key's
+    first value, "revised" for a value replacing a known one (or one withdrawn before), "withdrawn" for a
+    withdrawal; old is the value it replaced, delta = new - old. id, keys, release_time, change, old, new, delta,
+    by release time, id and key."""
+    keys = [id_column, *key_columns]
+    require_columns(vintages, [*keys, value_column, "release_time"], "vintages")
+    start, stop = parse_instant(first, field="first"), parse_instant(last, field="last")
+    new, old = pl.col(value_column), pl.col(value_column).shift(1).over(keys)
+    known_before = pl.int_range(pl.len()).over(keys) > 0
+    change = pl.when(new.is_null()).then(pl.lit("withdrawn")).when(known_before).then(pl.lit("revised"))
+    return (
+        _utc_release_times(vintages.select(*keys, value_column, "release_time"))
+        .sort(*keys, "release_time")
+        .with_columns(old=old, change=change.otherwise(pl.lit("new")))
+        .filter(pl.col("release_time").is_between(start, stop))
+        .select(*keys, "release_time", "change", "old", new=new, delta=new - pl.col("old"))
+        .sort("release_time", *keys)
+    )

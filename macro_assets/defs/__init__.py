@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import dagster as dg
 
+from macro_assets.analytics import pit
 from macro_assets.catalog import load_catalog
-from macro_assets.defs.automation import derived_series_automation, panels_automation
+from macro_assets.defs.automation import (
+    automation_definitions,
+    derived_series_automation,
+    panels_automation,
+    updates_with_its_inputs,
+)
 from macro_assets.defs.checks import build_dataset_checks
 from macro_assets.defs.datasets import WAREHOUSE_IO_MANAGER, build_dataset_asset
+from macro_assets.defs.derived.curves import fitted_curve_definitions
+from macro_assets.defs.derived.fx_vol import fx_vol_definitions
+from macro_assets.defs.derived.macro import MACRO_SERIES, build_macro_check, build_macro_series
 from macro_assets.defs.derived.panels import FRAMES_IO_MANAGER, build_daily_rates_panel
+from macro_assets.defs.derived.revisions import build_derived_revision_report
 from macro_assets.defs.derived.series import DERIVED_SERIES, build_derived_check, build_derived_series
+from macro_assets.defs.derived.usdcop import usdcop_definitions
 from macro_assets.defs.io_managers import ParquetObjectStoreIOManager, WarehouseIOManager
-from macro_assets.defs.jobs import quality_checks_job, range_jobs
+from macro_assets.defs.jobs import celery_sample_job, quality_checks_job, range_jobs
 from macro_assets.defs.resources import ObjectStoreResource, SourcesResource, WarehouseResource
 
 
@@ -26,14 +37,25 @@ def dataset_definitions() -> dg.Definitions:
 
 def derived_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[build_daily_rates_panel(), *(build_derived_series(series) for series in DERIVED_SERIES)],
-        asset_checks=[build_derived_check(series) for series in DERIVED_SERIES],
+        assets=[
+            updates_with_its_inputs(build_daily_rates_panel(), pit.SameDate()),
+            *(
+                updates_with_its_inputs(build_derived_series(series), series.derivation.window)
+                for series in DERIVED_SERIES
+            ),
+            *(updates_with_its_inputs(build_macro_series(series), pit.SameDate()) for series in MACRO_SERIES),
+            build_derived_revision_report(),
+        ],
+        asset_checks=[
+            *(build_derived_check(series) for series in DERIVED_SERIES),
+            *(build_macro_check(series) for series in MACRO_SERIES),
+        ],
         sensors=[panels_automation, derived_series_automation],
     )
 
 
 def job_definitions(assets: list[dg.AssetsDefinition]) -> dg.Definitions:
-    return dg.Definitions(jobs=[*range_jobs(assets), quality_checks_job])
+    return dg.Definitions(jobs=[*range_jobs(assets), quality_checks_job, celery_sample_job])
 
 
 def resource_definitions() -> dg.Definitions:
@@ -51,7 +73,14 @@ def resource_definitions() -> dg.Definitions:
 
 
 # Each part of the graph exports its own Definitions; a new part is one more entry here.
-ASSET_PARTS = (dataset_definitions, derived_definitions)
+ASSET_PARTS = (
+    dataset_definitions,
+    derived_definitions,
+    automation_definitions,
+    fx_vol_definitions,
+    usdcop_definitions,
+    fitted_curve_definitions,
+)
 
 
 def all_definitions() -> dg.Definitions:

@@ -11,6 +11,7 @@ from macro_assets.defs.io_managers import DATASET_METADATA_KEY
 from macro_assets.defs.partitions import inclusive_dates, partitions_for
 from macro_assets.defs.previews import chart, preview
 from macro_assets.defs.resources import REPLAY_TAG, ObjectStoreResource, SourcesResource, WarehouseResource
+from macro_assets.defs.retries import retried_while_the_source_is_down
 from macro_assets.ingest import Batch, ingest
 from macro_assets.ingest.pipeline import row_dates
 from macro_assets.sources.base import RELEASE_SCHEMA
@@ -70,8 +71,8 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
             "shape": SHAPE_TAGS.get(dataset.kind, dataset.kind),
         },
         metadata=_definition_metadata(dataset),
-        # No step retry policy: the HTTP client already retries what is transient (429, 5xx, network errors) with
-        # backoff, and a refused payload or a missing recording would fail again.
+        # A source still down after the HTTP client's retries is retried minutes later (defs/retries.py); a refused
+        # payload or a missing recording would fail again, so no step retry policy.
         pool=f"source_{dataset.source}",
         op_tags={"macro_assets/source": dataset.source},
     )
@@ -87,15 +88,16 @@ def build_dataset_asset(dataset: DatasetSpec, catalog: Catalog) -> dg.AssetsDefi
         reader = stored.reader(dataset.shape)
         before = reader.vintages(str(dataset.id), start, end, output="polars")
         try:
-            batch = ingest(
-                dataset,
-                start,
-                end,
-                session,
-                object_store.open(),
-                coverage=lambda moment: stored.pipeline.fetch_coverage(str(dataset.id), moment),
-                stored_keys=lambda: before[dataset.shape.key_columns[0]].unique().to_list(),
-            )
+            with retried_while_the_source_is_down(context.retry_number, context.log):
+                batch = ingest(
+                    dataset,
+                    start,
+                    end,
+                    session,
+                    object_store.open(),
+                    coverage=lambda moment: stored.pipeline.fetch_coverage(str(dataset.id), moment),
+                    stored_keys=lambda: before[dataset.shape.key_columns[0]].unique().to_list(),
+                )
         finally:
             session.client.close()
         # What the window will hold once the batch is appended (stored rows, then the batch under the append rule:

@@ -145,6 +145,21 @@ def chart(dataset: DatasetSpec, vintages: pl.DataFrame) -> str | None:
     return _png(charted(dataset, vintages))
 
 
+def tenor_chart(title: str, lines: dict[str, pl.DataFrame], markers: dict[str, pl.DataFrame] | None = None) -> str:
+    """A base64 PNG of rates by tenor: each frame of `lines` (tenor, rate) a line, each of `markers` its points
+    (a fitted curve over the points it was fitted to)."""
+
+    def draw(axes):
+        for label, rows in (markers or {}).items():
+            axes.plot(rows["tenor"].to_list(), rows["rate"].to_list(), "o", ms=3, label=label)
+        for label, rows in lines.items():
+            axes.plot(rows["tenor"].to_list(), rows["rate"].to_list(), lw=1.2, label=label)
+        axes.set_xlabel("tenor (years)", fontsize=7)
+        axes.set_title(title, fontsize=8)
+
+    return _png(draw)
+
+
 def preview(dataset: DatasetSpec, vintages: pl.DataFrame) -> dg.MetadataValue:
     """The newest rows of the window, latest vintage each, as a table the UI shows inline (a curve's points by
     maturity); floats to 6 significant digits, dates and instants as ISO text."""
@@ -168,3 +183,46 @@ def _cell(value) -> str:
     if value is None:
         return ""
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def smile_chart(surface: pl.DataFrame) -> str:
+    """The vol smile of every tenor of the newest quote date of a strike-space surface (fx_vol.smile_strikes
+    columns): vol in % against strike, one line per tenor, shortest first."""
+    newest = surface.filter(pl.col("quote_date") == surface["quote_date"].max()).sort("time", "strike")
+
+    def draw(axes):
+        for (tenor,), smile in newest.group_by("tenor", maintain_order=True):
+            axes.plot(smile["strike"].to_list(), (smile["vol"] * 100).to_list(), marker="o", ms=3, lw=1.0, label=tenor)
+        axes.set_title(f"vol smile by tenor on {newest['quote_date'][0]} (vol %, by strike)", fontsize=8)
+
+    return _png(draw)
+
+
+def features_chart(features: pl.DataFrame, columns: list[str]) -> str:
+    """Model features bar after bar, one line each (their common scale: clipped to [-5, 5]). The x axis counts
+    bars, so the nights and weekends between sessions take no width."""
+    ordered = features.sort("bar_time")
+    first, last = ordered["bar_time"][0], ordered["bar_time"][-1]
+
+    def draw(axes):
+        for column in columns:
+            axes.plot(ordered[column].to_list(), lw=0.6, label=column)
+        axes.set_title(f"features by bar, {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} UTC", fontsize=8)
+        axes.set_xlabel("bar", fontsize=7)
+
+    return _png(draw)
+
+
+def panel_chart(panel: pl.DataFrame, title: str) -> str:
+    """Each column of a daily panel rebased to 100 at its first value, so levels of any unit share one axis."""
+    ordered = panel.sort("obs_date")
+
+    def draw(axes):
+        for column in (c for c in ordered.columns if c != "obs_date"):
+            values = ordered[column].drop_nulls()
+            if values.len():
+                rebased = ordered[column] / values[0] * 100
+                axes.plot(ordered["obs_date"].to_list(), rebased.to_list(), lw=0.8, label=column)
+        axes.set_title(title, fontsize=8)
+
+    return _png(draw)

@@ -256,3 +256,79 @@ def test_a_flat_par_curve_is_a_flat_zero_curve_and_comes_back_as_par():
     fit = curves.fit_curves(zero, "nss")
     par = curves.par_rates(fit, tenors, frequency=2)["par_rate"].to_list()
     assert par == pytest.approx([semiannual / 100] * len(tenors), abs=1e-9)
+
+
+def _noisy_curve(rng, day, tenors):
+    rates = textbook_zero(tenors, 0.05, -0.02, 0.03, -0.02, tau1=1.0, tau2=8.0) + rng.normal(0, 0.0003, len(tenors))
+    return points({day: rates}, tenors=tenors)
+
+
+@pytest.mark.parametrize("model", ["ns", "nss"])
+def test_fitting_by_point_count_gives_a_curve_the_same_bits_whatever_is_fitted_with_it(model):
+    rng = np.random.default_rng(5)
+    alone = _noisy_curve(rng, DAY, TENORS[:9])
+    # Two bonds maturing on one day: the curve's rows in two orders.
+    tied = pl.concat([alone, alone.head(1).with_columns(zero_rate=pl.col("zero_rate") + 0.001)])
+    wider = _noisy_curve(rng, DAY + dt.timedelta(days=1), TENORS)
+    reference = curves.fit_curves_by_point_count(tied, model)
+    for batch in (pl.concat([wider, tied]), pl.concat([tied.reverse(), wider]).sample(fraction=1.0, seed=3)):
+        fitted = curves.fit_curves_by_point_count(batch, model).filter(pl.col("curve_date") == DAY)
+        assert fitted.equals(reference)
+    # The plain batched fit pads the shorter curve to the wider one's points, which moves its last bits.
+    padded = curves.fit_curves(pl.concat([wider, tied]), model).filter(pl.col("curve_date") == DAY)
+    assert padded.select(curves.PARAMETERS[:3]).to_numpy() == pytest.approx(
+        reference.select(curves.PARAMETERS[:3]).to_numpy(), abs=1e-6
+    )
+
+
+def _vintages(rows):
+    """Curve-point vintages of one curve from (curve date, point, rate, release hour on 2 Jan 2024)."""
+    return pl.DataFrame(
+        [
+            {
+                "curve_id": "test.curve",
+                "curve_date": day,
+                "point": point,
+                "rate": rate,
+                "release_time": dt.datetime(2024, 1, 2, hour, tzinfo=dt.UTC),
+            }
+            for day, point, rate, hour in rows
+        ]
+    )
+
+
+def test_curve_states_are_what_as_of_returns_from_each_release_of_a_date():
+    other = DAY - dt.timedelta(days=1)
+    vintages = _vintages(
+        [
+            (DAY, "1Y", 5.0, 10),
+            (DAY, "2Y", 5.5, 10),
+            (DAY, "2Y", 5.6, 12),  # a correction of one point
+            (DAY, "1Y", None, 14),  # a withdrawal of the other
+            (other, "1Y", 4.0, 11),
+        ]
+    )
+    states = curves.curve_states(vintages)
+    by_state = {
+        (day, instant.hour): dict(zip(group["point"], group["rate"]))
+        for (day, instant), group in states.group_by("curve_date", "state", maintain_order=True)
+    }
+    assert by_state == {
+        (other, 11): {"1Y": 4.0},
+        (DAY, 10): {"1Y": 5.0, "2Y": 5.5},
+        (DAY, 12): {"1Y": 5.0, "2Y": 5.6},
+        (DAY, 14): {"2Y": 5.6},
+    }
+
+
+def test_breakeven_vintages_are_nominal_minus_real_as_known_at_each_release_of_either():
+    def zero(rows):
+        return _vintages([(DAY, "5Y", rate, hour) for rate, hour in rows]).select(
+            "curve_date", "release_time", tenor=pl.lit(5.0), zero_rate="rate"
+        )
+
+    nominal = zero([(0.10, 10), (0.11, 13)])
+    real = zero([(0.05, 9), (0.06, 12), (None, 15)])
+    breakeven = curves.breakeven_vintages(nominal, real)
+    assert [t.hour for t in breakeven["release_time"]] == [9, 10, 12, 13, 15]
+    assert breakeven["breakeven_rate"].to_list() == pytest.approx([None, 0.05, 0.04, 0.05, None], nan_ok=False)

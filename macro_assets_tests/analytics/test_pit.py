@@ -273,3 +273,185 @@ def test_two_vintages_of_one_key_at_one_instant_are_refused():
     twice = vintages([("s", Z_DATES[0], 1.0, at(Z_DATES[0], 18)), ("s", Z_DATES[0], 2.0, at(Z_DATES[0], 18))])
     with pytest.raises(InvalidInput, match="two vintages released at"):
         pit.derive_vintages(pit.zscore_derivation("s_z", "s", 3), twice, FAR_FUTURE)
+
+
+# A price index's components for two months, four subitems each (weights 40, 30, 20, 10) and the general index:
+# January out on 9 February, February on 12 March; a January subitem revised from falling to rising, a subitem
+# re-released unchanged, every February row withdrawn; another dataset's rows at the same instants.
+COMPONENT_SCHEMA = {
+    "dataset_id": pl.String,
+    "obs_date": pl.Date,
+    "component": pl.String,
+    "value": pl.Float64,
+    "weight": pl.Float64,
+    "name": pl.String,
+    "level": pl.String,
+    "release_time": pl.Datetime("us", "UTC"),
+}
+JANUARY, FEBRUARY = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
+JANUARY_OUT, FEBRUARY_OUT = at(dt.date(2024, 2, 9), 12), at(dt.date(2024, 3, 12), 12)
+REVISED, RE_RELEASED, WITHDRAWN = at(dt.date(2024, 3, 20), 0), at(dt.date(2024, 3, 25), 0), at(dt.date(2024, 4, 1), 0)
+WEIGHTS = [40.0, 30.0, 20.0, 10.0]
+
+
+def month_rows(dataset_id: str, month: dt.date, changes: list[float], released: dt.datetime) -> list[tuple]:
+    general = (dataset_id, month, "g", 0.4, 100.0, "general", "general", released)
+    subitems = [
+        (dataset_id, month, f"s{i}", change, weight, f"subitem {i}", "subitem", released)
+        for i, (change, weight) in enumerate(zip(changes, WEIGHTS))
+    ]
+    return [general, *subitems]
+
+
+COMPONENTS = pl.DataFrame(
+    [
+        *month_rows("ipca", JANUARY, [0.5, -0.1, 0.0, 1.2], JANUARY_OUT),
+        *month_rows("ipca", FEBRUARY, [0.3, 0.2, -0.4, 0.1], FEBRUARY_OUT),
+        *month_rows("other", JANUARY, [-1.0, -1.0, -1.0, -1.0], JANUARY_OUT),
+        ("ipca", JANUARY, "s1", 0.2, 30.0, "subitem 1", "subitem", REVISED),
+        ("ipca", JANUARY, "s3", 1.2, 10.0, "subitem 3", "subitem", RE_RELEASED),
+        *(
+            (row[0], FEBRUARY, row[2], None, None, None, None, WITHDRAWN)
+            for row in month_rows("ipca", FEBRUARY, [0] * 4, WITHDRAWN)
+        ),
+    ],
+    schema=COMPONENT_SCHEMA,
+    orient="row",
+)
+# By hand. Diffusion: January 2 of 4 subitems rising (weights 40 + 10 of 100), 3 of 4 after the revision (80);
+# February 3 of 4 (80). Trimmed mean (20% cut from each tail): January by change -0.1 (30), 0.0 (20), 0.5 (40),
+# 1.2 (10) keeps 10, 20, 30 and 0 of their weights, (10 * -0.1 + 30 * 0.5) / 60; revised, 0.0 (20), 0.2 (30),
+# 0.5 (40), 1.2 (10) keeps 0, 30, 30 and 0, (30 * 0.2 + 30 * 0.5) / 60.
+PERIOD_CASES = {
+    "diffusion": (pit.diffusion_derivation("d", "ipca", weighted=False), [50.0, 75.0], 75.0),
+    "weighted_diffusion": (pit.diffusion_derivation("w", "ipca", weighted=True), [50.0, 80.0], 80.0),
+    "trimmed_mean": (pit.trimmed_mean_derivation("t", "ipca", 20.0), [14 / 60, 21 / 60], 1.3 / 6),
+}
+
+
+@pytest.mark.parametrize("case", PERIOD_CASES)
+def test_a_period_derivation_as_of_equals_recomputation_from_the_components_as_of(case):
+    derivation, _, _ = PERIOD_CASES[case]
+    stored = pit.derive_period_vintages(derivation, COMPONENTS, FAR_FUTURE)
+    for instant in instants(COMPONENTS):
+        expected = derivation.derivation.computed(derivation.known(COMPONENTS, instant)).sort("obs_date")
+        held = pit.as_of(stored, instant).sort("obs_date")
+        assert held["obs_date"].to_list() == expected["obs_date"].to_list(), instant
+        assert held["value"].to_list() == pytest.approx(expected["value"].to_list()), instant
+
+
+@pytest.mark.parametrize("case", PERIOD_CASES)
+def test_a_period_gains_a_vintage_when_its_components_change_and_is_withdrawn_with_them(case):
+    derivation, january, february = PERIOD_CASES[case]
+    stored = pit.derive_period_vintages(derivation, COMPONENTS, FAR_FUTURE)
+    # The unchanged re-release adds nothing; the other dataset is not read.
+    assert stored.select("obs_date", "release_time", "inputs_released").rows() == [
+        (JANUARY, JANUARY_OUT, JANUARY_OUT),
+        (JANUARY, REVISED, REVISED),
+        (FEBRUARY, FEBRUARY_OUT, FEBRUARY_OUT),
+        (FEBRUARY, WITHDRAWN, None),
+    ]
+    assert stored["value"].to_list()[:3] == pytest.approx([*january, february])
+    assert stored["value"][3] is None and set(stored["release_basis"]) == {pit.DERIVED_BASIS}
+    # A run at an earlier instant sees only what was out by then.
+    assert pit.derive_period_vintages(derivation, COMPONENTS, REVISED - MICROSECOND).height == 2
+
+
+def test_a_period_derivation_reads_one_dataset_on_the_date_itself():
+    spread = pit.spread_derivation("s", "a", "b")
+    with pytest.raises(InvalidInput, match="reads one dataset on the date itself"):
+        pit.PeriodDerivation(spread, "dataset_id", ("component",))
+
+
+# IPCA for January (0.42, out 9 February 12:00, revised in April) and February (0.83); Focus medians for each
+# month, weekly, one released at the very instant of January's release (too late to count), one of the other
+# calculation basis.
+ACTUALS = vintages(
+    [
+        ("ipca", JANUARY, 0.42, JANUARY_OUT),
+        ("ipca", FEBRUARY, 0.83, FEBRUARY_OUT),
+        ("ipca", JANUARY, 0.50, WITHDRAWN),
+    ]
+)
+SURVEY_SCHEMA = {
+    "dataset_id": pl.String,
+    "survey_date": pl.Date,
+    "reference": pl.String,
+    "calculation_basis": pl.Int64,
+    "median": pl.Float64,
+    "release_time": pl.Datetime("us", "UTC"),
+}
+SURVEYS = pl.DataFrame(
+    [
+        ("focus", dt.date(2024, 1, 26), "01/2024", 0, 0.38, at(dt.date(2024, 1, 29), 11)),
+        ("focus", dt.date(2024, 2, 2), "01/2024", 0, 0.40, at(dt.date(2024, 2, 5), 11)),
+        ("focus", dt.date(2024, 2, 9), "01/2024", 0, 0.10, JANUARY_OUT),
+        ("focus", dt.date(2024, 3, 8), "02/2024", 0, 0.80, at(dt.date(2024, 3, 11), 11)),
+        ("focus", dt.date(2024, 3, 8), "02/2024", 1, 0.70, at(dt.date(2024, 3, 11), 11)),
+        ("other", dt.date(2024, 2, 2), "01/2024", 0, 9.0, at(dt.date(2024, 2, 5), 11)),
+    ],
+    schema=SURVEY_SCHEMA,
+    orient="row",
+)
+SURPRISE = pit.SurpriseDerivation("ipca_surprise", "ipca", "focus")
+
+
+def test_a_surprise_is_released_with_the_first_release_against_the_survey_out_strictly_before_it():
+    stored = pit.derive_surprise_vintages(SURPRISE, ACTUALS, SURVEYS, FAR_FUTURE)
+    assert stored.select("obs_date", "release_time", "inputs_released").rows() == [
+        (JANUARY, JANUARY_OUT, JANUARY_OUT),
+        (FEBRUARY, FEBRUARY_OUT, FEBRUARY_OUT),
+    ]
+    assert stored["value"].to_list() == pytest.approx([0.42 - 0.40, 0.83 - 0.80])
+
+
+def test_a_surprise_as_of_equals_recomputation_from_the_inputs_known_then():
+    stored = pit.derive_surprise_vintages(SURPRISE, ACTUALS, SURVEYS, FAR_FUTURE)
+    for instant in instants(pl.concat([ACTUALS.select("release_time"), SURVEYS.select("release_time")])):
+        expected = SURPRISE.computed(ACTUALS, SURVEYS, instant)
+        held = pit.as_of(stored, instant)
+        assert held["obs_date"].to_list() == expected["obs_date"].to_list(), instant
+        assert held["value"].to_list() == pytest.approx(expected["surprise"].to_list()), instant
+
+
+def test_released_changes_say_what_each_vintage_replaced():
+    keys = {"id_column": "dataset_id", "key_columns": ("obs_date", "component")}
+    changes = pit.released_changes(COMPONENTS.filter(pl.col("dataset_id") == "ipca"), REVISED, WITHDRAWN, **keys)
+    revision = changes.row(0, named=True)
+    assert (revision["component"], revision["change"], revision["old"], revision["new"]) == ("s1", "revised", -0.1, 0.2)
+    assert revision["delta"] == pytest.approx(0.3)
+    assert changes.row(1, named=True)["change"] == "revised"  # the re-release, unchanged: delta 0
+    assert changes.row(1, named=True)["delta"] == 0
+    assert changes["change"].to_list()[2:] == ["withdrawn"] * 5
+    first = pit.released_changes(COMPONENTS, JANUARY_OUT, JANUARY_OUT, **keys)
+    assert set(first["change"]) == {"new"} and first["old"].null_count() == first.height == 10
+
+
+def test_a_period_derivation_keeps_the_rule_on_a_random_history_of_revisions_and_withdrawals():
+    rng = np.random.default_rng(3)
+    months = [dt.date(2023, m, 1) for m in range(1, 9)]
+    first_out = [at(dt.date(2023, m + 1, 10), 12) for m in range(1, 9)]
+    rows = [
+        row for month, out in zip(months, first_out) for row in month_rows("ipca", month, rng.normal(0.3, 0.6, 4), out)
+    ]
+    later = [
+        (
+            "ipca",
+            months[m],
+            f"s{rng.integers(4)}",
+            None if withdrawn else float(rng.normal(0.3, 0.6)),
+            *((None, None, None) if withdrawn else (WEIGHTS[0], "subitem", "subitem")),
+            first_out[m] + dt.timedelta(days=int(rng.integers(1, 90)), seconds=int(rng.integers(0, 2))),
+        )
+        for m, withdrawn in zip(rng.integers(0, 8, 15), rng.random(15) < 0.25)
+    ]
+    history = pl.DataFrame([*rows, *later], schema=COMPONENT_SCHEMA, orient="row").unique(
+        ["obs_date", "component", "release_time"], keep="first"
+    )
+    for derivation, _, _ in PERIOD_CASES.values():
+        stored = pit.derive_period_vintages(derivation, history, FAR_FUTURE)
+        for instant in instants(history):
+            expected = derivation.derivation.computed(derivation.known(history, instant)).sort("obs_date")
+            held = pit.as_of(stored, instant).sort("obs_date")
+            assert held["obs_date"].to_list() == expected["obs_date"].to_list(), instant
+            assert held["value"].to_list() == pytest.approx(expected["value"].to_list()), instant

@@ -14,6 +14,7 @@ from macro_assets.cli.main import dagster_environment
 from macro_assets.definitions import defs
 from macro_assets.defs.datasets import asset_key
 from macro_assets.defs.derived.series import DERIVED_SERIES
+from macro_assets.defs.freshness import FRESHNESS_CHECK
 from macro_assets.quality.rules import rules_for
 from macro_assets.warehouse import embedded
 from macro_assets_tests.paths import REPO_ROOT
@@ -23,12 +24,31 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
 
 
-def test_one_asset_per_catalog_dataset_grouped_by_source_plus_the_panel_and_the_derived_series():
+# Everything the graph holds beyond the catalog's datasets: what is computed from them.
+DOWNSTREAM_OF_DATASETS = {
+    "panels/daily_rates",
+    "panels/usdcop_macro_daily",
+    *(f"derived/{code}" for code in ("ust_10y_2y", "ipca_12m", "ibcbr_z12", "ptax_z60")),
+    *(f"derived/{code}" for code in ("ipca_diffusion", "ipca_diffusion_weighted", "ipca_trimmed_mean")),
+    *(f"derived/{code}" for code in ("ipca_surprise", "igpm_surprise", "igpdi_surprise")),
+    *(f"derived/{code}" for code in ("us_nominal_nss", "us_real_ns", "br_nominal_nss", "br_real_nss")),
+    "derived/us_breakeven",
+    "derived/br_breakeven",
+    "derived/usdbrl_vol_surface",
+    "derived/usdcop_features_5min",
+    "derived/revision_report",
+}
+
+
+def test_one_asset_per_catalog_dataset_grouped_by_source_plus_what_is_derived_from_them():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     catalog = load_catalog()
-    derived = {series.key.to_user_string() for series in DERIVED_SERIES}
-    assert keys == {f"{s.source}/{s.code}" for s in catalog.datasets.values()} | {"panels/daily_rates"} | derived
+    datasets = {f"{s.source}/{s.code}" for s in catalog.datasets.values()}
+    # The offline default drops the packaged sample of USD/BRL vol quotes where a user's files would arrive.
+    assert keys == datasets | DOWNSTREAM_OF_DATASETS | {"fx_vol/usdbrl_sample_quotes"}
+    for key in DOWNSTREAM_OF_DATASETS:
+        assert graph.get(dg.AssetKey(key.split("/"))).parent_keys, f"{key} reads nothing"
     for series in DERIVED_SERIES:
         node = graph.get(series.key)
         assert node.group_name == "derived" and node.automation_condition is not None
@@ -44,7 +64,7 @@ def test_one_asset_per_catalog_dataset_grouped_by_source_plus_the_panel_and_the_
         assert node.metadata["dataset_id"] == str(spec.id)
         assert node.metadata["dagster/table_name"] == spec.shape.table
         names = {check.name for check in graph.get_check_keys_for_assets([asset_key(spec)])}
-        assert names == {rule.name for rule in rules_for(spec)}
+        assert names == {rule.name for rule in rules_for(spec)} | {FRESHNESS_CHECK}
 
 
 def test_offline_partitions_cover_exactly_the_recorded_window():

@@ -17,6 +17,13 @@ def _input_name(series_id: str) -> str:
     return f"{dataset_id.source}_{dataset_id.code}"
 
 
+def wide_panel(long: pd.DataFrame, columns, start, end) -> pd.DataFrame:
+    """A long frame (obs_date, series_id, value) as one column per series in `columns` order, one row per calendar
+    day of [start, end] that has a value."""
+    panel = long.pivot(index="obs_date", columns="series_id", values="value").reindex(columns=list(columns))
+    return panel.reindex(pd.date_range(start, end, freq="D", name="obs_date")).dropna(how="all")
+
+
 def build_daily_rates_panel() -> dg.AssetsDefinition:
     catalog = load_catalog()
     inputs = {_input_name(s): dg.AssetIn(asset_key(catalog.get(s))) for s in DAILY_PANEL_SERIES}
@@ -40,9 +47,7 @@ def build_daily_rates_panel() -> dg.AssetsDefinition:
     )
     def daily_rates_panel(context: dg.AssetExecutionContext, **series: pd.DataFrame) -> pd.DataFrame:
         start, end = inclusive_dates(context.partition_time_window)
-        frames = [frame.pivot(index="obs_date", columns="series_id", values="value") for frame in series.values()]
-        panel = pd.concat(frames, axis=1, sort=True).reindex(columns=list(DAILY_PANEL_SERIES))
-        panel = panel.reindex(pd.date_range(start, end, freq="D", name="obs_date")).dropna(how="all")
+        panel = wide_panel(pd.concat(series.values()), DAILY_PANEL_SERIES, start, end)
         context.add_asset_metadata(
             {"rows": len(panel), "columns": dg.MetadataValue.json(list(panel.columns))},
             partition_key=context.partition_keys[-1],
