@@ -28,8 +28,10 @@ Conventions (one for every curve, so that every function below reads any fitted 
 - The fit minimises the squared errors of the zero rates (decimal, unweighted), the betas solved exactly by least
   squares for any taus (variable projection), every curve date at once. First a grid of tau1 values (NS, 48) or
   of (tau1, tau2) pairs (NSS, 24 x 24) is searched for all dates together; then each date's STARTS best local
-  minima of the grid start a bounded Levenberg-Marquardt refinement of its taus, batched over dates but with
-  each date's own damping and stop, and the best end is kept. The refinement is written out in numpy instead of
+  minima of the grid (distinct ones: a date with fewer repeats none) start a bounded Levenberg-Marquardt
+  refinement of its taus, batched over dates but with each date's own damping and stop, on the exact Jacobian of
+  the projected residuals (Golub-Pereyra: one more solve with the betas' factor, where finite differences cost
+  one more projection per tau), and the best end is kept. The refinement is written out in numpy instead of
   calling scipy.optimize.least_squares: one call per date costs milliseconds (seconds for a daily history), and
   one call over every date at once (a block-diagonal Jacobian) shares one trust region and one stopping test
   across dates, which took 128 s for 2,500 dates when measured. NSS needs tau2 apart from tau1 (tau1 = tau2
@@ -65,15 +67,17 @@ PARAMETERS = ["beta0", "beta1", "beta2", "beta3", "tau1", "tau2"]
 # Regularises the normal equations by 1e-12 of the point count: invisible in a well-posed fit, and it keeps a
 # degenerate one (points at one tenor, taus at a bound) solvable instead of singular.
 RIDGE = 1e-12
-# Dates whose grid search runs at once (the pair matrices of 512 NSS dates take about 16 MB).
-GRID_CHUNK = 512
+# Dates whose grid search runs at once: 128 keeps an NSS pair matrix (128 x 24 x 24) at 0.6 MB, which the
+# allocator reuses; larger ones come fresh from the system, a page fault a page, and took longer when measured.
+GRID_CHUNK = 128
 # The refinement starts from each curve's best STARTS local minima of the grid and keeps the best end: NSS sums of
 # squares have several basins, and the true one is often not the grid's lowest point.
 STARTS = 3
 # The refinement: at most this many Levenberg-Marquardt steps; a curve stops when a full Gauss-Newton step would
 # lower its SSE by less than CONVERGED of it, or when its damping passes MAX_DAMPING (no step helps).
 REFINE_ITERATIONS = 60
-DIFFERENCE_STEP = 1e-7
+# Curves a refinement step runs at once: (4096, points) arrays stay in the cache; larger ones took longer.
+REFINE_CHUNK = 4096
 CONVERGED = 1e-10
 MAX_DAMPING = 1e10
 
@@ -156,10 +160,15 @@ def fit_curves(points: pl.DataFrame, model: str = "nss") -> pl.DataFrame:
     if fit.any():
         t, y, m = tenor[fit], rate[fit], mask[fit]
         starts = _grid_search(t, y, m, model)
-        repeated = [np.repeat(array, STARTS, axis=0) for array in (t, y, m)]
-        tried = _refine(*repeated, starts.reshape(-1, starts.shape[-1]), model)
-        tried_sse = (_project(*repeated, tried)[1] ** 2).sum(axis=1).reshape(-1, STARTS)
-        found = tried.reshape(-1, STARTS, tried.shape[-1])[np.arange(len(t)), np.argmin(tried_sse, axis=1)]
+        # A curve with fewer local minima than STARTS repeats its best start: each distinct start is refined once.
+        distinct = np.ones(starts.shape[:2], dtype=bool)
+        distinct[:, 1:] = (starts[:, 1:] != starts[:, :1]).any(axis=-1)
+        curve_of_start = np.nonzero(distinct)[0]
+        tried, tried_sse = np.empty(starts.shape), np.full(distinct.shape, np.inf)
+        tried[distinct], tried_sse[distinct] = _refine(
+            t[curve_of_start], y[curve_of_start], m[curve_of_start], starts[distinct], model
+        )
+        found = tried[np.arange(len(t)), np.argmin(tried_sse, axis=1)]
         found_betas, residuals = _project(t, y, m, found)
         betas[fit, : found_betas.shape[1]] = found_betas
         taus[fit, : found.shape[1]] = found
@@ -219,89 +228,178 @@ def _loadings(t: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The slope (1 - e^-x)/x and curvature (slope - e^-x) loadings at x = t/tau (their limits 1 and 0 at t = 0)."""
     x = t / tau
     positive = x > 0
-    safe = np.where(positive, x, 1.0)
-    slope = np.where(positive, -np.expm1(-safe) / safe, 1.0)
-    return slope, slope - np.exp(-x)
+    slope, curvature, _ = _positive_loadings(np.where(positive, x, 1.0))
+    return np.where(positive, slope, 1.0), np.where(positive, curvature, 0.0)
 
 
-def _design(t: np.ndarray, mask: np.ndarray, taus: np.ndarray) -> np.ndarray:
-    """(..., points, betas) loadings of each curve at its taus (..., 1 or 2), zero on padding."""
-    slope, curvature = _loadings(t, taus[..., :1])
-    columns = [np.ones_like(t), slope, curvature]
-    if taus.shape[-1] == 2:
-        columns.append(_loadings(t, taus[..., 1:])[1])
-    return np.stack(columns, axis=-1) * mask[..., None]
+def _positive_loadings(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The slope and curvature loadings and e^-x at x = t/tau > 0, with one transcendental per point: e^-x is
+    1 + expm1(-x), exact to a unit in the last place of 1, and the slope -expm1(-x)/x exact for small x too."""
+    opposite = -x
+    decay = np.expm1(opposite)
+    slope = np.divide(decay, opposite, out=opposite)
+    decay += 1
+    return slope, slope - decay, decay
 
 
-def _solve_normal(gram: np.ndarray, moments: np.ndarray) -> np.ndarray:
-    """Solves gram @ beta = moments for stacks of small symmetric positive (semi)definite systems, the system's
-    axes first (gram (k, k, ...), moments and the result (k, ...)), by an unrolled Cholesky factorisation:
-    elementwise over the stack, much faster than a LAPACK call per 4x4 system."""
-    k = gram.shape[0]
-    diagonal_floor = RIDGE * gram[0, 0] + np.finfo(float).tiny
+def _design(t: np.ndarray, mask: np.ndarray, taus: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The loadings columns (constant, slope, curvature[, second curvature]) of each curve (curves, points; the
+    tenors positive) at its taus (curves, 1 or 2), zero on padding, and the derivative of each curvature column with
+    respect to the log of its tau (the slope's is the curvature: d/dlog tau of (1 - e^-x)/x at x = t/tau is that
+    minus e^-x; the curvature's is then curvature - x e^-x). Written in place where it can: every fresh array of a
+    large batch costs page faults."""
+    padded = not mask.all()
+    columns, derivatives = [mask], []
+    for which in range(taus.shape[1]):
+        x = t / taus[:, which : which + 1]
+        slope, curvature, decay = _positive_loadings(x)
+        derivative = np.subtract(curvature, np.multiply(x, decay, out=x), out=x)
+        if padded:  # multiplying by ones changes no bit: only a padded batch needs it
+            for array in (slope, curvature, derivative):
+                array *= mask
+        if not which:
+            columns.append(slope)
+        columns.append(curvature)
+        derivatives.append(derivative)
+    return columns, derivatives
+
+
+def _combination(weights: Sequence[np.ndarray], columns: Sequence[np.ndarray]) -> np.ndarray:
+    """The sum of weights[i] (curves) times columns[i] (curves, points), in that order, in one new array."""
+    total = np.multiply(columns[0], weights[0][:, None])
+    scratch = np.empty_like(total)
+    for weight, column in zip(weights[1:], columns[1:]):
+        total += np.multiply(column, weight[:, None], out=scratch)
+    return total
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of two (curves, points) arrays."""
+    return np.einsum("ap,ap->a", a, b)
+
+
+def _cholesky(gram: Sequence) -> list[list[np.ndarray]]:
+    """The lower Cholesky factor of stacks of small symmetric positive (semi)definite systems (gram[i][j] an array
+    over the stack), unrolled: elementwise over the stack, much faster than a LAPACK call per 4x4 system."""
+    k = len(gram)
+    diagonal_floor = RIDGE * gram[0][0] + np.finfo(float).tiny
     lower = [[None] * k for _ in range(k)]
     for j in range(k):
-        pivot = gram[j, j] + diagonal_floor - sum(lower[j][m] ** 2 for m in range(j))
+        pivot = gram[j][j] + diagonal_floor - sum(lower[j][m] ** 2 for m in range(j))
         lower[j][j] = np.sqrt(np.maximum(pivot, diagonal_floor))
         for i in range(j + 1, k):
-            lower[i][j] = (gram[i, j] - sum(lower[i][m] * lower[j][m] for m in range(j))) / lower[j][j]
+            lower[i][j] = (gram[i][j] - sum(lower[i][m] * lower[j][m] for m in range(j))) / lower[j][j]
+    return lower
+
+
+def _solve_cholesky(lower: list[list[np.ndarray]], moments: Sequence) -> list[np.ndarray]:
+    """x with L L' x = moments, by forward and back substitution (moments[i] broadcasting against the factor)."""
+    k = len(lower)
     forward = []
     for i in range(k):
         forward.append((moments[i] - sum(lower[i][m] * forward[m] for m in range(i))) / lower[i][i])
-    beta = [None] * k
+    solution = [None] * k
     for i in reversed(range(k)):
-        beta[i] = (forward[i] - sum(lower[m][i] * beta[m] for m in range(i + 1, k))) / lower[i][i]
-    return np.stack(beta)
+        solution[i] = (forward[i] - sum(lower[m][i] * solution[m] for m in range(i + 1, k))) / lower[i][i]
+    return solution
+
+
+def _solve_normal(gram: Sequence, moments: Sequence) -> list[np.ndarray]:
+    """Solves gram @ x = moments for stacks of small symmetric positive (semi)definite systems (gram[i][j] and
+    moments[i] arrays over the stack)."""
+    return _solve_cholesky(_cholesky(gram), moments)
+
+
+class _Projection:
+    """The least-squares betas of each curve at given taus and the residuals (curves, points; zero on padding):
+    the betas projected out (variable projection). `jacobian` differentiates the residuals of the projection with
+    respect to the refinement's variables exactly (Golub and Pereyra): for a variable v moving the design A by
+    dA, dr/dv = -(u - A G^-1 (A'u - dA'r)) with u = dA beta and G = A'A, one more solve with G's factor."""
+
+    def __init__(self, t: np.ndarray, weighted: np.ndarray, mask: np.ndarray, taus: np.ndarray):
+        self.columns, self.derivatives = _design(t, mask, taus)
+        columns = self.columns
+        gram = [[_dot(columns[i], columns[j]) for j in range(len(columns))] for i in range(len(columns))]
+        self.lower = _cholesky(gram)
+        self.betas = _solve_cholesky(self.lower, [_dot(column, weighted) for column in columns])
+        fitted = _combination(self.betas, columns)
+        self.residuals = np.subtract(weighted, fitted, out=fitted)
+
+    def jacobian(self, model: str) -> list[np.ndarray]:
+        """dr/dv (curves, points) for each variable v of the refinement (_refine): log tau1 moves every tau-loaded
+        column (tau2 = tau1 times the ratio), log(tau2 / tau1) only the second curvature."""
+        # Each moved column's derivative, by column: the slope's is the first curvature column.
+        moved_by_tau1 = dict(zip(range(1, len(self.columns)), [self.columns[2], *self.derivatives]))
+        moved = [moved_by_tau1] if model == "ns" else [moved_by_tau1, {3: self.derivatives[1]}]
+        result = []
+        for derivatives in moved:
+            direction = _combination([self.betas[j] for j in derivatives], list(derivatives.values()))
+            rhs = [
+                _dot(column, direction) - (_dot(derivatives[i], self.residuals) if i in derivatives else 0.0)
+                for i, column in enumerate(self.columns)
+            ]
+            correction = _solve_cholesky(self.lower, rhs)
+            moved_residuals = _combination(correction, self.columns)
+            result.append(np.subtract(moved_residuals, direction, out=moved_residuals))
+        return result
 
 
 def _project(t: np.ndarray, y: np.ndarray, mask: np.ndarray, taus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The least-squares betas (curves, k) at the given taus and the residuals (zero on padding)."""
-    design = _design(t, mask, taus)
-    crossed = np.matmul(design.transpose(0, 2, 1), design)
-    moments = np.matmul(design.transpose(0, 2, 1), (y * mask)[..., None])[..., 0]
-    betas = _solve_normal(crossed.transpose(1, 2, 0), moments.T).T
-    return betas, (y - np.matmul(design, betas[..., None])[..., 0]) * mask
-
-
-def _grid_pairs(model: str) -> np.ndarray:
-    """The (tau1[, tau2]) grid points, as indices into the model's grid of taus."""
-    grid = TAU_GRIDS[model]
-    if model == "ns":
-        return np.arange(len(grid))[:, None]
-    first, second = np.meshgrid(np.arange(len(grid)), np.arange(len(grid)), indexing="ij")
-    apart = np.abs(np.log(grid[second] / grid[first])) >= np.log(MIN_TAU_RATIO)
-    return np.stack([first[apart], second[apart]], axis=1)
+    projection = _Projection(t, y * mask, mask, taus)
+    return np.stack(projection.betas, axis=1), projection.residuals
 
 
 def _grid_search(t: np.ndarray, y: np.ndarray, mask: np.ndarray, model: str) -> np.ndarray:
     """Each curve's STARTS best local minima of the grid (curves, STARTS, taus), best first; a curve with fewer
     repeats its best. The loadings of every grid tau are computed once, and so is the Cholesky factor of the
-    (constant, slope, curvature) block of each tau1: an NSS grid point only borders it with its tau2's curvature
-    column. The SSE at the least-squares betas is y'y - |z|^2 with z = L^-1 X'y."""
-    pairs, grid = _grid_pairs(model), TAU_GRIDS[model]
+    (constant, slope, curvature) block of each tau1: an NSS grid point (tau1, tau2) only borders it with tau2's
+    curvature column c, which lowers the block's SSE by (c'y - l'z)^2 / (c'c - l'l), l = L^-1 X'c and z = L^-1 X'y,
+    every pair at once by broadcasting tau1 against tau2. The SSE at the least-squares betas is y'y - |z|^2."""
+    grid = TAU_GRIDS[model]
     size = len(grid)
     best = np.empty((t.shape[0], STARTS), dtype=int)
     for first in range(0, t.shape[0], GRID_CHUNK):
         rows = slice(first, first + GRID_CHUNK)
-        slope, curvature = _loadings(t[rows, None, :], grid[:, None])
-        loadings = np.concatenate([np.ones_like(t[rows, None, :]), slope, curvature], axis=1) * mask[rows, None, :]
+        # (curves, taus, points) loadings; every product below is (curves, taus), or (curves, tau1, tau2).
+        slope, curvature = (loading * mask[rows, None, :] for loading in _loadings(t[rows, None, :], grid[:, None]))
         weighted = y[rows] * mask[rows]
-        cross = np.matmul(loadings, loadings.transpose(0, 2, 1)).transpose(1, 2, 0)
-        moments = np.matmul(loadings, weighted[..., None])[..., 0].T
-        floor = RIDGE * cross[0, 0] + np.finfo(float).tiny
-        # Each tau1's block, (taus, curves) arrays: the constant, its slope and its curvature column.
-        block = [np.zeros(size, dtype=int), 1 + np.arange(size), 1 + size + np.arange(size)]
+        count = np.broadcast_to(mask[rows].sum(axis=1)[:, None], slope.shape[:2])
+        floor = RIDGE * count + np.finfo(float).tiny
+        curvature_sum = curvature.sum(axis=2)
+        curvature_squares = np.einsum("cip,cip->ci", curvature, curvature)
+        curvature_moments = np.einsum("cip,cp->ci", curvature, weighted)
         factor = _Factor([], [], [])
-        for j, column in enumerate(block):
-            factor.extend([cross[column, block[m]] for m in range(j)], cross[column, column], moments[column], floor)
-        sse = (weighted**2).sum(axis=1) - sum(value**2 for value in factor.z)
+        factor.extend([], count, np.broadcast_to(weighted.sum(axis=1)[:, None], count.shape), floor)
+        factor.extend(
+            [slope.sum(axis=2)], np.einsum("cip,cip->ci", slope, slope), np.einsum("cip,cp->ci", slope, weighted), floor
+        )
+        factor.extend(
+            [curvature_sum, np.einsum("cip,cip->ci", slope, curvature)], curvature_squares, curvature_moments, floor
+        )
+        sse = (weighted**2).sum(axis=1)[:, None] - sum(value**2 for value in factor.z)
         if model == "nss":
-            tau1, column = pairs[:, 0], 1 + size + pairs[:, 1]
-            bordered = factor.take(tau1)
-            bordered.extend([cross[column, b[tau1]] for b in block], cross[column, column], moments[column], floor)
-            sse = sse[tau1] - bordered.z[-1] ** 2
-        best[rows] = _best_local_minima(sse.T, pairs, size)
-    return grid[pairs[best]]
+            # The second curvature (tau2) against tau1's block: the constant, tau1's slope and curvature.
+            crossed = [
+                curvature_sum[:, None, :],
+                np.matmul(slope, curvature.transpose(0, 2, 1)),
+                np.matmul(curvature, curvature.transpose(0, 2, 1)),
+            ]
+            reduction = factor.bordered_reduction(
+                crossed, curvature_squares[:, None, :], curvature_moments[:, None, :], floor[:, :, None]
+            )
+            sse = np.subtract(sse[:, :, None], reduction, out=reduction)
+            sse[:, ~_tau_pairs_apart()] = np.inf
+        best[rows] = _best_local_minima(sse)
+    if model == "ns":
+        return grid[best][..., None]
+    return np.stack([grid[best // size], grid[best % size]], axis=-1)
+
+
+def _tau_pairs_apart() -> np.ndarray:
+    """(tau1, tau2) on NSS's grid: whether tau2 is at least MIN_TAU_RATIO from tau1, on either side."""
+    grid = TAU_GRIDS["nss"]
+    return np.abs(np.log(grid[None, :] / grid[:, None])) >= np.log(MIN_TAU_RATIO)
 
 
 class _Factor:
@@ -326,85 +424,157 @@ class _Factor:
         self.lower.append([*row, length])
         self.kept.append(kept)
 
-    def take(self, index: np.ndarray) -> _Factor:
-        """The factorisations at `index` of the first axis."""
-        return _Factor(
-            [[value[index] for value in row] for row in self.lower],
-            [value[index] for value in self.z],
-            [value[index] for value in self.kept],
-        )
+    def bordered_reduction(
+        self, crossed: list, diagonal: np.ndarray, moment: np.ndarray, floor: np.ndarray
+    ) -> np.ndarray:
+        """How much one more column would lower the SSE, for factorisations (curves, factors) against columns
+        (curves, 1, columns) by broadcasting to (curves, factors, columns). A dropped column of the factor gets a
+        zero inverse length, so it adds nothing to the column's projection. The arithmetic writes into a few
+        buffers of the full shape rather than a temporary per operation: fresh memory costs a page fault a page."""
+        shape = np.broadcast_shapes(*(array.shape for array in crossed))
+        inverse = [
+            np.where(kept, 1 / row[j], 0.0)[:, :, None] for j, (row, kept) in enumerate(zip(self.lower, self.kept))
+        ]
+        scratch, projection = np.empty(shape), []
+        for j, row in enumerate(self.lower):
+            value = np.empty(shape)
+            np.copyto(value, crossed[j])
+            for m in range(j):
+                value -= np.multiply(projection[m], row[m][:, :, None], out=scratch)
+            value *= inverse[j]
+            projection.append(value)
+        pivot, numerator = np.empty(shape), np.empty(shape)
+        np.copyto(pivot, diagonal)
+        np.copyto(numerator, moment)
+        for value, z in zip(projection, self.z):
+            pivot -= np.multiply(value, value, out=scratch)
+            numerator -= np.multiply(value, z[:, :, None], out=scratch)
+        kept = pivot > floor
+        numerator *= numerator
+        np.divide(numerator, pivot, out=numerator, where=kept)
+        numerator[~kept] = 0.0
+        return numerator
 
 
-def _best_local_minima(sse: np.ndarray, pairs: np.ndarray, size: int) -> np.ndarray:
-    """Indices into `pairs` of each curve's STARTS lowest grid points that are no higher than any neighbour on the
-    grid (one step in tau1 and/or tau2); the best grid point fills the places of minima a curve does not have."""
-    surface = np.full((sse.shape[0], *[size + 2] * pairs.shape[1]), np.inf)
-    inner = (slice(None), *(pairs[:, axis] + 1 for axis in range(pairs.shape[1])))
-    surface[inner] = sse
-    steps = [step for step in np.ndindex(*[3] * pairs.shape[1]) if any(s != 1 for s in step)]
-    lowest = np.ones_like(sse, dtype=bool)
-    for step in steps:
-        shifted = (slice(None), *(pairs[:, axis] + step[axis] for axis in range(pairs.shape[1])))
-        lowest &= sse <= surface[shifted]
-    ranked = np.argsort(np.where(lowest, sse, np.inf), axis=1)[:, :STARTS]
-    found = np.take_along_axis(lowest, ranked, axis=1)
+def _best_local_minima(surface: np.ndarray) -> np.ndarray:
+    """Flat indices into the grid (row major) of each curve's STARTS lowest grid points that are finite and no
+    higher than any neighbour (one step in tau1 and/or tau2), from the SSE on the grid (curves, tau1[, tau2]); the
+    best grid point fills the places of minima a curve does not have."""
+    grid_axes = surface.ndim - 1
+    padded = np.pad(surface, [(0, 0), *[(1, 1)] * grid_axes], constant_values=np.inf)
+    lowest = np.isfinite(surface)
+    for step in np.ndindex(*[3] * grid_axes):
+        if any(s != 1 for s in step):
+            lowest &= surface <= padded[(slice(None), *(slice(s, s + n) for s, n in zip(step, surface.shape[1:])))]
+    candidates = np.where(lowest, surface, np.inf).reshape(surface.shape[0], -1)
+    ranked = np.argpartition(candidates, range(STARTS), axis=1)[:, :STARTS]
+    found = np.take_along_axis(lowest.reshape(surface.shape[0], -1), ranked, axis=1)
     return np.where(found, ranked, ranked[:, :1])
 
 
-def _refine(t: np.ndarray, y: np.ndarray, mask: np.ndarray, start: np.ndarray, model: str) -> np.ndarray:
-    """Levenberg-Marquardt from each curve's best grid point over its taus (log tau1, and for NSS log(tau2 / tau1)
-    on the side of its start), the betas projected out, every curve at once but each with its own damping and its
-    own stop: a curve's path is the same whatever else is in the batch. Steps are projected on the bounds and a
-    step is taken only where it lowers the curve's SSE, so no curve ends worse than its grid point."""
-    curves = t.shape[0]
+def _refine(
+    t: np.ndarray, y: np.ndarray, mask: np.ndarray, start: np.ndarray, model: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Levenberg-Marquardt from each curve's start over its taus (log tau1, and for NSS log(tau2 / tau1) on the
+    side of its start), the betas projected out, with the projection's exact Jacobian, every curve at once but each
+    with its own damping and its own stop: a curve's path is the same whatever else is in the batch. A curve that
+    stops leaves the working arrays; a step runs over them REFINE_CHUNK curves at a time, whose arrays stay in the
+    cache. The taus (curves, 1 or 2) and SSE of each end."""
+    x, low, high = _variables(start, model)
+    found, found_sse = np.empty_like(x), np.empty(len(x))
+    rows = np.arange(len(x))
+    weighted = y * mask
+    projection = _Projection(t, weighted, mask, _taus(x, model))
+    residuals, jacobian = projection.residuals, projection.jacobian(model)
+    sse = _dot(residuals, residuals)
+    damping = np.full(len(x), 1e-3)
+    for _ in range(REFINE_ITERATIONS):
+        stopped = np.concatenate(
+            [
+                _step(
+                    *(array[part] for array in (t, weighted, mask, x, low, high, residuals, sse, damping)),
+                    [column[part] for column in jacobian],
+                    model,
+                )
+                for part in (slice(first, first + REFINE_CHUNK) for first in range(0, len(rows), REFINE_CHUNK))
+            ]
+        )
+        if not stopped.any():
+            continue
+        found[rows[stopped]], found_sse[rows[stopped]] = x[stopped], sse[stopped]
+        going = ~stopped
+        if not going.any():
+            break
+        rows, x, low, high, sse, damping, t, weighted, mask, residuals = (
+            array[going] for array in (rows, x, low, high, sse, damping, t, weighted, mask, residuals)
+        )
+        jacobian = [column[going] for column in jacobian]
+    else:
+        found[rows], found_sse[rows] = x, sse
+    return _taus(found, model), found_sse
+
+
+def _step(
+    t: np.ndarray,
+    weighted: np.ndarray,
+    mask: np.ndarray,
+    x: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    residuals: np.ndarray,
+    sse: np.ndarray,
+    damping: np.ndarray,
+    jacobian: list[np.ndarray],
+    model: str,
+) -> np.ndarray:
+    """One Levenberg-Marquardt step of each curve, updating its variables, residuals, Jacobian, SSE and damping in
+    place, and whether the curve is done. Steps are projected on the bounds and a step is taken only where it
+    lowers the curve's SSE, so no curve ends worse than its start."""
+    variables = range(x.shape[1])
+    gradient = [_dot(column, residuals) for column in jacobian]
+    # A variable at a bound that the descent direction pushes out of stays there: it leaves the step.
+    free = [
+        ~(((x[:, v] <= low[:, v]) & (gradient[v] > 0)) | ((x[:, v] >= high[:, v]) & (gradient[v] < 0)))
+        for v in variables
+    ]
+    gradient = [np.where(free[v], gradient[v], 0.0) for v in variables]
+    hessian = [
+        [np.where(free[v] & free[w], _dot(jacobian[v], jacobian[w]), float(v == w) * ~free[v]) for w in variables]
+        for v in variables
+    ]
+    # The reduction a full Gauss-Newton step predicts: near a minimum it is exact, so a tiny one means there.
+    predicted = sum(g * step for g, step in zip(gradient, _solve_normal(hessian, gradient)))
+    damped = [[hessian[v][w] * (1 + damping * (v == w)) for w in variables] for v in variables]
+    candidate = np.clip(x - np.stack(_solve_normal(damped, gradient), axis=1), low, high)
+    tried = _Projection(t, weighted, mask, _taus(candidate, model))
+    tried_sse = _dot(tried.residuals, tried.residuals)
+    better = tried_sse < sse
+    optimal = predicted <= CONVERGED * sse
+    taken = better[:, None]
+    np.copyto(x, candidate, where=taken)
+    np.copyto(sse, tried_sse, where=better)
+    np.copyto(residuals, tried.residuals, where=taken)
+    for column, new in zip(jacobian, tried.jacobian(model)):
+        np.copyto(column, new, where=taken)
+    damping[...] = np.where(better, damping / 3, damping * 4)
+    return optimal | (damping > MAX_DAMPING)
+
+
+def _variables(start: np.ndarray, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The refinement's variables at the starting taus and their bounds: log tau1 within TAU_BOUNDS, and for NSS
+    log(tau2 / tau1) on the side of the start, at least MIN_TAU_RATIO and at most the bounds' ratio."""
+    curves = start.shape[0]
     log_low, log_high = np.log(TAU_BOUNDS)
     if model == "ns":
         x = np.log(start)
-        low, high = np.full_like(x, log_low), np.full_like(x, log_high)
-    else:
-        ratio = np.log(start[:, 1] / start[:, 0])
-        above = ratio > 0
-        widest, closest = log_high - log_low, np.log(MIN_TAU_RATIO)
-        x = np.stack([np.log(start[:, 0]), ratio], axis=1)
-        low = np.stack([np.full(curves, log_low), np.where(above, closest, -widest)], axis=1)
-        high = np.stack([np.full(curves, log_high), np.where(above, widest, -closest)], axis=1)
-
-    def residuals(rows: np.ndarray, at: np.ndarray) -> np.ndarray:
-        return _project(t[rows], y[rows], mask[rows], _taus(at, model))[1]
-
-    everyone = np.arange(curves)
-    current = residuals(everyone, x)
-    damping = np.full(curves, 1e-3)
-    active = np.ones(curves, dtype=bool)
-    identity = np.eye(x.shape[1])
-    for _ in range(REFINE_ITERATIONS):
-        rows = np.flatnonzero(active)
-        if not len(rows):
-            break
-        here, r = x[rows], current[rows]
-        jacobian = np.stack(
-            [(residuals(rows, here + DIFFERENCE_STEP * unit) - r) / DIFFERENCE_STEP for unit in identity], axis=-1
-        )
-        gradient = np.einsum("anp,an->pa", jacobian, r)
-        # A variable at a bound that the descent direction pushes out of stays there: it leaves the step.
-        pinned = ((here <= low[rows]) & (gradient.T > 0)) | ((here >= high[rows]) & (gradient.T < 0))
-        free = (~pinned).T.astype(float)
-        gradient = gradient * free
-        hessian = np.einsum("anp,anq->pqa", jacobian, jacobian) * free[:, None] * free[None, :]
-        hessian = hessian + np.einsum("pa,pq->pqa", 1 - free, identity)
-        diagonal = np.einsum("ppa->pa", hessian)
-        sse = (r**2).sum(axis=1)
-        # The reduction a full Gauss-Newton step predicts: near a minimum it is exact, so a tiny one means there.
-        predicted = (gradient * _solve_normal(hessian, gradient)).sum(axis=0)
-        damped = hessian + np.einsum("pa,pq->pqa", damping[rows] * diagonal, identity)
-        candidate = np.clip(here - _solve_normal(damped, gradient).T, low[rows], high[rows])
-        tried = residuals(rows, candidate)
-        better = (tried**2).sum(axis=1) < sse
-        x[rows[better]], current[rows[better]] = candidate[better], tried[better]
-        damping[rows] = np.where(better, damping[rows] / 3, damping[rows] * 4)
-        optimal = predicted <= CONVERGED * sse
-        active[rows[optimal | (damping[rows] > MAX_DAMPING)]] = False
-    return _taus(x, model)
+        return x, np.full_like(x, log_low), np.full_like(x, log_high)
+    ratio = np.log(start[:, 1] / start[:, 0])
+    above = ratio > 0
+    widest, closest = log_high - log_low, np.log(MIN_TAU_RATIO)
+    x = np.stack([np.log(start[:, 0]), ratio], axis=1)
+    low = np.stack([np.full(curves, log_low), np.where(above, closest, -widest)], axis=1)
+    high = np.stack([np.full(curves, log_high), np.where(above, widest, -closest)], axis=1)
+    return x, low, high
 
 
 def _taus(x: np.ndarray, model: str) -> np.ndarray:

@@ -12,6 +12,7 @@ import polars as pl
 from macro_assets.analytics import curves
 from macro_assets.defs.derived.curves import (
     BREAKEVENS,
+    FITTED,
     PERCENT,
     build_breakeven,
     build_breakeven_check,
@@ -168,15 +169,18 @@ def test_a_re_published_curve_gives_its_date_new_fitted_vintages_and_the_rule_ho
     assert len(instants) >= 60 and compared == 5 * (len(instants) - 3) + 3
 
 
-def test_brazil_fits_both_curves_and_a_tampered_store_fails_its_check(resources):  # noqa: F811
+def test_brazil_fits_both_curves_with_both_models_and_a_tampered_store_fails_its_check(resources):  # noqa: F811
     br = BREAKEVEN["br_breakeven"]
+    ns = [FITTED["br_nominal_ns"], FITTED["br_real_ns"]]
+    ns_assets = [*(build_fitted_curve(curve) for curve in ns), *(build_fitted_curve_checks(curve) for curve in ns)]
     with dg.instance_for_test() as instance:
         materialize(series_assets(br.nominal.input, br.real.input), resources, instance, DECEMBER)
-        result = materialize(derived_assets(br), resources, instance)
+        result = materialize([*derived_assets(br), *ns_assets], resources, instance)
         evaluations = {e.check_name + "@" + e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
-        assert all(e.passed for e in evaluations.values())
-        bounds = evaluations["fits_within_bounds@br_nominal_nss"].metadata
-        assert 0 < bounds["rmse_bp_max"].value < br.nominal.rmse_bound_bp
+        assert len(evaluations) == 9 and all(e.passed for e in evaluations.values())
+        for curve in (br.nominal, *ns):
+            bounds = evaluations[f"fits_within_bounds@{curve.code}"].metadata
+            assert 0 < bounds["rmse_bp_max"].value < curve.rmse_bound_bp
         with connect(resources["warehouse"].url) as warehouse:
             source = warehouse.curves.vintages(br.nominal.input, output="polars")
             assert_the_rule_holds(warehouse, br, instants_around(sorted(source["release_time"].unique().to_list())))
@@ -186,6 +190,14 @@ def test_brazil_fits_both_curves_and_a_tampered_store_fails_its_check(resources)
             # The longest NTN-F (2029) is 9.9 years out on du/252: no 10-year nominal zero, so no 10-year breakeven.
             assert breakevens["point"].unique().sort().to_list() == ["5Y", "7Y"]
             assert breakevens["rate"].is_between(2, 8).all()
+            # NS and NSS fit the same points: their zero curves agree to within a few fit errors.
+            for nss, ns_curve in ((br.nominal, ns[0]), (br.real, ns[1])):
+                zeros = [warehouse.curves.latest(f"{c.name}.zero", output="polars") for c in (nss, ns_curve)]
+                both = zeros[0].join(zeros[1], on=["curve_date", "point"])
+                assert both.height == zeros[0].height
+                assert (both["rate"] - both["rate_right"]).abs().max() < 0.25  # % (25 bp)
+            stored = warehouse.observations.list()
+            assert "derived.br_nominal_ns.tau1" in stored and "derived.br_nominal_ns.beta3" not in stored
             # A vintage no state of its input gives: the refit check must see it.
             stray = warehouse.observations.latest(f"{br.nominal.name}.beta0", output="polars").tail(1)
             warehouse.pipeline.append(

@@ -91,6 +91,7 @@ class FittedCurve:
     # Carry and roll-down read the fitted three-month zero (the funding) and z(T - 3 months): only where the short
     # end rests on bills rather than on bonds days from maturity.
     carry: bool = True
+    note: str = ""  # appended to the asset's description
 
     @property
     def kinds(self) -> list[str]:
@@ -128,9 +129,16 @@ BR_CONVENTIONS = (
     "(ln(1 + r)); coupon bonds' yields to maturity taken as the zero rate at their maturity. Fitted zero and forward "
     "rates continuously compounded; par rates annual (one coupon per 252 business days)."
 )
-# rmse bounds: about twice the largest rmse over 2015-2018 (US nominal 1.4 bp, US real 2.6 bp, BR nominal 4.7 bp,
-# BR real 3.9 bp: the NTN-F and NTN-B yields to maturity are not zero rates), so a fit that misses its points (a
-# wrong basin, a bad point) fails while the quotes' rounding (1 bp) and the coupon approximation do not.
+# rmse bounds: about twice the largest rmse over 2015-2018 (NSS: US nominal 1.4 bp, BR nominal 4.7 bp, BR real
+# 3.9 bp; NS: US nominal 13.5 bp, US real 2.6 bp, BR nominal 4.7 bp, BR real 4.5 bp: NS has one hump, and the NTN-F
+# and NTN-B yields to maturity are not zero rates), so a fit that misses its points (a wrong basin, a bad point)
+# fails while the quotes' rounding (1 bp) and the coupon approximation do not.
+US_TENORS = curves.STANDARD_TENORS
+US_REAL_TENORS = (5.0, 7.0, 10.0, 20.0, 30.0)
+# From 1 year: the bonds within months of maturity (down to a day) are too few and noisy for a 6-month rate, which
+# came out at -4.9 % on 2017-09-18.
+BR_NOMINAL_TENORS = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
+BR_REAL_TENORS = (5.0, 7.0, 10.0, 20.0, 30.0)
 FITTED_CURVES = (
     FittedCurve(
         "us_nominal_nss",
@@ -138,44 +146,58 @@ FITTED_CURVES = (
         "nss",
         curves.treasury_zero_points,
         2,
-        curves.STANDARD_TENORS,
+        US_TENORS,
         3.0,
         US_CONVENTIONS,
     ),
-    # Five tenors (5Y to 30Y): NSS's six parameters do not fit in them.
+    FittedCurve(
+        "us_nominal_ns",
+        "us_treasury.par_nominal",
+        "ns",
+        curves.treasury_zero_points,
+        2,
+        US_TENORS,
+        30.0,
+        US_CONVENTIONS,
+    ),
     FittedCurve(
         "us_real_ns",
         "us_treasury.par_real",
         "ns",
         curves.treasury_zero_points,
         2,
-        (5.0, 7.0, 10.0, 20.0, 30.0),
+        US_REAL_TENORS,
         5.0,
         US_CONVENTIONS,
+        note="No NSS fit of this curve: its five tenors (5Y to 30Y) are fewer than NSS's six parameters.",
     ),
-    FittedCurve(
-        "br_nominal_nss",
-        "tesouro_direto.br_nominal",
-        "nss",
-        tesouro_zero_points,
-        1,
-        # From 1 year: the bonds within months of maturity (down to a day) are too few and noisy for a 6-month
-        # rate, which came out at -4.9 % on 2017-09-18.
-        (1.0, 2.0, 3.0, 5.0, 7.0, 10.0),
-        10.0,
-        BR_CONVENTIONS,
-        carry=False,
+    *(
+        FittedCurve(
+            f"br_nominal_{model}",
+            "tesouro_direto.br_nominal",
+            model,
+            tesouro_zero_points,
+            1,
+            BR_NOMINAL_TENORS,
+            10.0,
+            BR_CONVENTIONS,
+            carry=False,
+        )
+        for model in ("nss", "ns")
     ),
-    FittedCurve(
-        "br_real_nss",
-        "tesouro_direto.br_real",
-        "nss",
-        tesouro_zero_points,
-        1,
-        (5.0, 7.0, 10.0, 20.0, 30.0),
-        10.0,
-        BR_CONVENTIONS,
-        carry=False,
+    *(
+        FittedCurve(
+            f"br_real_{model}",
+            "tesouro_direto.br_real",
+            model,
+            tesouro_zero_points,
+            1,
+            BR_REAL_TENORS,
+            10.0,
+            BR_CONVENTIONS,
+            carry=False,
+        )
+        for model in ("nss", "ns")
     ),
 )
 
@@ -362,7 +384,7 @@ def _description(curve: FittedCurve) -> str:
         f"vintages): parameters and fit error as observations {curve.name}.<field> ({', '.join(curve.fields)}); "
         f"fitted zero, instantaneous forward and par rates (%), {carry}the DV01 of a zero-coupon bond (per 100 "
         f"notional) at {', '.join(tenor_label(t) for t in curve.tenors)} (those within the span of the state's "
-        f"bonds) as curves {', '.join(curve.curve_ids)}. {curve.conventions}"
+        f"bonds) as curves {', '.join(curve.curve_ids)}. {curve.conventions}{' ' + curve.note if curve.note else ''}"
     )
 
 
