@@ -5,6 +5,7 @@ The same client code talks to MinIO in production and to a real S3 endpoint on l
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from abc import ABC, abstractmethod
@@ -28,6 +29,11 @@ class ObjectStore(ABC):
     @abstractmethod
     def list(self, prefix: str = "") -> list[str]:
         """Keys under `prefix`, sorted."""
+
+    @abstractmethod
+    def list_modified(self, prefix: str = "") -> list[tuple[str, dt.datetime]]:
+        """Keys under `prefix` with when each was last written (aware, UTC), sorted by key: the S3 LastModified,
+        a local file's mtime."""
 
     @abstractmethod
     def uri(self, key: str) -> str: ...
@@ -68,6 +74,9 @@ class LocalObjectStore(ObjectStore):
             return []
         keys = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
         return sorted(k for k in keys if k.startswith(prefix) and not Path(k).name.startswith(".partial-"))
+
+    def list_modified(self, prefix: str = "") -> list[tuple[str, dt.datetime]]:
+        return [(key, dt.datetime.fromtimestamp(self._path(key).stat().st_mtime, dt.UTC)) for key in self.list(prefix)]
 
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
@@ -129,13 +138,18 @@ class S3ObjectStore(ObjectStore):
         return True
 
     def list(self, prefix: str = "") -> list[str]:
-        keys = []
+        return [key for key, _ in self.list_modified(prefix)]
+
+    def list_modified(self, prefix: str = "") -> list[tuple[str, dt.datetime]]:
+        listed = []
         strip = len(self.prefix) + 1 if self.prefix else 0
         paginator = self.client.get_paginator("list_objects_v2")
         full_prefix = f"{self.prefix}/{prefix}" if self.prefix else prefix
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
-            keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
-        return sorted(keys)
+            listed.extend(
+                (item["Key"][strip:], item["LastModified"].astimezone(dt.UTC)) for item in page.get("Contents", [])
+            )
+        return sorted(listed)
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"

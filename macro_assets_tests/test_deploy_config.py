@@ -641,10 +641,10 @@ def secret_variables() -> set[str]:
 
 def variables_the_app_reads() -> set[str]:
     """The names the package reads beside settings.py's, from the constants that read them."""
-    from macro_assets.api.config import REDIS_URL_VARIABLE
+    from macro_assets.api.config import REDIS_URL_VARIABLE, REPLICA_URL_VARIABLE
     from macro_assets.defs.executors import CELERY_BACKEND_ENV, CELERY_BROKER_ENV
 
-    return secret_variables() | {REDIS_URL_VARIABLE, CELERY_BROKER_ENV, CELERY_BACKEND_ENV}
+    return secret_variables() | {REDIS_URL_VARIABLE, REPLICA_URL_VARIABLE, CELERY_BROKER_ENV, CELERY_BACKEND_ENV}
 
 
 def test_env_example_lines_are_comments_blanks_or_assignments():

@@ -1,3 +1,6 @@
+import datetime as dt
+import time
+
 import pytest
 
 from macro_assets.object_store import LocalObjectStore, S3ObjectStore, open_object_store
@@ -24,6 +27,26 @@ def test_put_get_exists_and_list_round_trip(store):
     ]
     assert len(store.list()) == 3
     assert uri == store.uri("raw/fred/GDP/2015-01-01_2018-12-31/a.json")
+
+
+def test_list_modified_gives_each_key_when_it_was_last_written_in_utc(store):
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)  # S3 stamps LastModified to the second
+    store.put("drop/b.csv", b"1")
+    store.put("drop/a.csv", b"2")
+    store.put("elsewhere/c.csv", b"3")
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    listed = store.list_modified("drop/")
+    assert [key for key, _ in listed] == ["drop/a.csv", "drop/b.csv"] == store.list("drop/")
+    assert all(modified.utcoffset() == dt.timedelta(0) and before <= modified <= after for _, modified in listed)
+
+
+def test_list_modified_moves_when_a_key_is_written_again(store):
+    store.put("drop/a.csv", b"first")
+    [(_, first)] = store.list_modified("drop/")
+    time.sleep(1.1)  # past S3's one-second resolution
+    store.put("drop/a.csv", b"second")
+    [(_, second)] = store.list_modified("drop/")
+    assert second > first
 
 
 def test_overwrite_replaces_the_object(store):

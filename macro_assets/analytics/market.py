@@ -109,6 +109,26 @@ def drawdowns(
     )
 
 
+def trailing_drawdown(
+    frame: pl.DataFrame,
+    window: int,
+    *,
+    id_column: str = "series_id",
+    time_column: str = "obs_date",
+    value_column: str = "value",
+) -> pl.DataFrame:
+    """The drawdown from the highest of the last `window` observations (the current one included): value /
+    trailing_peak - 1, 0 at the window's high, negative below it. Unlike drawdowns' running peak, it depends on
+    the window only, not on where the history starts. id, time, value, trailing_peak, drawdown (null until the
+    window is full)."""
+    series = _series(frame, id_column, time_column, value_column)
+    size = _window(window)
+    peak = pl.col(value_column).rolling_max(size, min_samples=size).over(id_column)
+    return series.with_columns(trailing_peak=peak).with_columns(
+        drawdown=pl.col(value_column) / pl.col("trailing_peak") - 1
+    )
+
+
 def rolling_correlation(
     left: pl.DataFrame,
     right: pl.DataFrame,

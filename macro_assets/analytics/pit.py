@@ -45,7 +45,8 @@ import polars as pl
 
 from macro_assets.analytics.frames import require_columns
 from macro_assets.analytics.macro import diffusion_index, surprises, trimmed_mean, yoy_from_mom
-from macro_assets.analytics.statistics import rolling_zscore
+from macro_assets.analytics.market import returns, rolling_correlation, rolling_volatility, trailing_drawdown
+from macro_assets.analytics.statistics import rolling_percentile_rank, rolling_zscore
 from macro_assets.errors import InvalidInput
 from macro_assets.timeutil import UTC_DATETIME, Moment, parse_instant
 
@@ -216,6 +217,116 @@ def spread_derivation(name: str, minuend: str, subtrahend: str) -> Derivation:
     """minuend - subtrahend on the dates both have (10Y - 2Y, nominal - real)."""
     compute = functools.partial(_spread, minuend=minuend, subtrahend=subtrahend)
     return Derivation(name, (minuend, subtrahend), compute, SameDate())
+
+
+def _returns(known: pl.DataFrame, kind: str) -> pl.DataFrame:
+    return returns(known, kind).select("obs_date", value="return")
+
+
+def _volatility(known: pl.DataFrame, window: int, periods_per_year: float) -> pl.DataFrame:
+    spread = rolling_volatility(returns(known, "log"), window, periods_per_year=periods_per_year)
+    return spread.select("obs_date", value="volatility")
+
+
+def _drawdown(known: pl.DataFrame, window: int) -> pl.DataFrame:
+    return trailing_drawdown(known, window).select("obs_date", value="drawdown")
+
+
+def _percentile_rank(known: pl.DataFrame, window: int) -> pl.DataFrame:
+    return rolling_percentile_rank(known, window).select("obs_date", value="percentile_rank")
+
+
+def _return_correlation(known: pl.DataFrame, left: str, right: str, window: int, reach: int) -> pl.DataFrame:
+    # A value may only read the last `reach` observations of each series (its window), which the engine feeds
+    # it whole, with possibly older ones: positions counted in what it is given are exact within the window and
+    # put anything older at least `reach` behind, so the conditions below hold where they would on all history.
+    positioned = returns(known).with_columns(position=pl.int_range(pl.len()).over("series_id"))
+    sides = {
+        "left": positioned.filter(pl.col("series_id") == left),
+        "right": positioned.filter(pl.col("series_id") == right),
+    }
+    paired = rolling_correlation(sides["left"], sides["right"], window, value_column="return")
+    for side, rows in sides.items():
+        paired = paired.join(rows.select("obs_date", pl.col("position").alias(f"{side}_position")), on="obs_date")
+    within = pl.lit(True)
+    for column in ("left_position", "right_position"):
+        position = pl.col(column)
+        # The window holds `reach` observations, and the first pair's return (which reads the observation
+        # before it) lies inside it.
+        within = within & (position >= reach - 1) & (position - position.shift(window - 1) <= reach - 2)
+    return paired.sort("obs_date").select("obs_date", value=pl.when(within).then(pl.col("correlation")))
+
+
+def returns_derivation(name: str, series_id: str, kind: str) -> Derivation:
+    """The simple or log return of one series from each observation to the next (market.returns)."""
+    if kind not in ("simple", "log"):
+        raise InvalidInput(f"derivation {name}: kind 'simple' or 'log', got {kind!r}")
+    return Derivation(name, (series_id,), functools.partial(_returns, kind=kind), TrailingObservations(2))
+
+
+def volatility_derivation(name: str, series_id: str, window: int, periods_per_year: float) -> Derivation:
+    """The annualised volatility of one series' log returns over its last `window` returns, which read its last
+    window + 1 observations (market.rolling_volatility)."""
+    compute = functools.partial(_volatility, window=window, periods_per_year=periods_per_year)
+    return Derivation(name, (series_id,), compute, TrailingObservations(window + 1))
+
+
+def drawdown_derivation(name: str, series_id: str, window: int) -> Derivation:
+    """The drawdown of one series from the highest of its last `window` observations (market.trailing_drawdown).
+    A peak over all history would make every date read every date before it, and its value depend on where the
+    stored history starts."""
+    return Derivation(name, (series_id,), functools.partial(_drawdown, window=window), TrailingObservations(window))
+
+
+def percentile_rank_derivation(name: str, series_id: str, window: int) -> Derivation:
+    """The percentile rank of one series' value among its last `window` observations
+    (statistics.rolling_percentile_rank)."""
+    compute = functools.partial(_percentile_rank, window=window)
+    return Derivation(name, (series_id,), compute, TrailingObservations(window))
+
+
+def correlation_derivation(name: str, left: str, right: str, window: int, reach: int | None = None) -> Derivation:
+    """The Pearson correlation of two series' simple returns over the last `window` dates both have
+    (market.rolling_correlation), each return from the series' own previous observation. A date reads the last
+    `reach` observations of each series (twice the window unless given): it has a value once both have `reach`
+    observations and its `window` common dates lie within them. Two calendars' holidays spread the common dates
+    over a few more observations than `window`; only a gap of about reach - window observations in one series
+    leaves a date without a value."""
+    span = 2 * window if reach is None else reach
+    if not isinstance(span, int) or span < window + 1:
+        raise InvalidInput(f"derivation {name}: reach must be at least window + 1 ({window + 1}), got {reach!r}")
+    compute = functools.partial(_return_correlation, left=left, right=right, window=window, reach=span)
+    return Derivation(name, (left, right), compute, TrailingObservations(span))
+
+
+def unfilled_windows(derivation: Derivation, derived: pl.DataFrame, input_vintages: pl.DataFrame) -> pl.DataFrame:
+    """The stored values of a derivation over trailing observations whose window was not filled when they were
+    released: a vintage with a value on a date before which some input, as known at the vintage's release time,
+    had fewer than the window's count of observations. Counted from the inputs themselves, not by the engine.
+    series_id (the input short of observations), obs_date, release_time, observations."""
+    window = derivation.window
+    if not isinstance(window, TrailingObservations):
+        raise InvalidInput(f"derivation {derivation.name}: filled windows are counted for trailing observations only")
+    require_columns(derived, ["obs_date", "release_time", *derivation.values], f"derivation {derivation.name}")
+    require_columns(input_vintages, INPUT_COLUMNS, f"derivation {derivation.name} input vintages")
+    held = _utc_release_times(derived).filter(pl.any_horizontal(pl.col(derivation.values).is_not_null()))
+    inputs = input_vintages.filter(pl.col("series_id").is_in(list(derivation.inputs)))
+    short = []
+    for (instant,), rows in held.group_by("release_time"):
+        known = as_of(inputs, instant)
+        dates = rows["obs_date"].to_numpy()
+        for series_id in derivation.inputs:
+            known_dates = np.sort(known.filter(pl.col("series_id") == series_id)["obs_date"].to_numpy())
+            counts = np.searchsorted(known_dates, dates, side="right")
+            short.append(
+                rows.select("obs_date", "release_time")
+                .with_columns(series_id=pl.lit(series_id, pl.String), observations=pl.Series(counts, dtype=pl.Int64))
+                .filter(pl.col("observations") < window.count)
+            )
+    columns = {"series_id": pl.String, "obs_date": pl.Date, "release_time": UTC_DATETIME, "observations": pl.Int64}
+    return pl.concat([pl.DataFrame(schema=columns), *(frame.select(list(columns)) for frame in short)]).sort(
+        "release_time", "obs_date", "series_id"
+    )
 
 
 # ------------------------------------------------------------------------------------------ the input state

@@ -36,11 +36,11 @@ def open_database(url: str | None = None) -> Database:
 def create_app(
     settings: ApiSettings | None = None, *, warehouse: Warehouse | None = None, cache: ResponseCache | None = None
 ) -> FastAPI:
-    """The app over `warehouse` (default: connect() to the settings' URL, which applies pending migrations) and
-    `cache` (default: Redis at the settings' URL, or none)."""
+    """The app over `warehouse` (default: connect() to the settings' URL, which applies pending migrations unless
+    the settings say it is a read-only replica) and `cache` (default: Redis at the settings' URL, or none)."""
     settings = settings or ApiSettings.from_environment()
     owned_warehouse = warehouse is None
-    warehouse = warehouse or connect(settings.warehouse_url)
+    warehouse = warehouse or connect(settings.warehouse_url, migrate=settings.migrate)
     db = open_database(settings.warehouse_url)
     service = ApiService(
         warehouse=warehouse,

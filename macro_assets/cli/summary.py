@@ -3,37 +3,28 @@ the data lives and how to read it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import dagster as dg
+
 from macro_assets import settings
-from macro_assets.catalog import DatasetId, load_catalog
+from macro_assets.catalog import Catalog, load_catalog
 from macro_assets.definitions import defs
 from macro_assets.defs.main_job import instance_report
-from macro_assets.warehouse import connect
+from macro_assets.warehouse import Warehouse, connect
+from macro_assets.warehouse.readers import Reader
 
 
 def print_summary(elapsed: float) -> None:
     report = instance_report(defs)
-    catalog = load_catalog()
     with connect() as warehouse:
-        stored = {
-            dataset_id: warehouse.reader(spec.shape).info(dataset_id) for dataset_id, spec in catalog.datasets.items()
-        }
-        quarantined = warehouse.pipeline.quarantined()
+        lines = asset_lines(defs.resolve_asset_graph(), report.partitions, warehouse, load_catalog())
         warehouse_url = warehouse.url
-    quarantine_counts = quarantined["dataset_id"].value_counts().to_dict() if len(quarantined) else {}
 
     print(f"\nmacro_assets — materialized in {elapsed:.0f} s")
     print(f"{'asset':<28}{'partitions':>11}{'keys':>8}{'vintages':>10}{'quarantined':>12}  window")
-    for name, partitions in sorted(report.partitions.items()):
-        dataset_id = str(DatasetId.from_asset_path(name.split("/")))
-        info = stored.get(dataset_id)
-        if info is None:
-            print(f"{name:<28}{partitions:>11}  (Parquet frames in the object store)")
-            continue
-        window = f"{_day(info['start'])} .. {_day(info['end'])}" if info["keys"] else "nothing stored"
-        print(
-            f"{name:<28}{partitions:>11}{info['keys']:>8}{info['vintages']:>10}"
-            f"{quarantine_counts.get(dataset_id, 0):>12}  {window}"
-        )
+    for line in lines:
+        print(line)
     failures = "".join(f"\n  failed: {f}" for f in report.failed)
     print(f"\nchecks: {report.passed} passed, {len(report.failed)} failed" + failures)
     print(f"\nwarehouse:    {warehouse_url}")
@@ -46,6 +37,61 @@ def print_summary(elapsed: float) -> None:
         "print(connect().observations.as_of('bcb_sgs.433'))\""
     )
     print("UI:    macro-assets dev   (then open http://127.0.0.1:3000)")
+
+
+def asset_lines(graph, partitions: Mapping[str, int], warehouse: Warehouse, catalog: Catalog) -> list[str]:
+    """A line per asset of `partitions` (asset key -> partitions materialized), by key: what the warehouse holds
+    of an asset stored there (a catalog dataset, or a derived one under its dataset_id), else where it is kept."""
+    quarantined = warehouse.pipeline.quarantined()
+    quarantine_counts = quarantined["dataset_id"].value_counts().to_dict() if len(quarantined) else {}
+    # Where derived assets are stored: a derived series in the observations, a fitted curve in both.
+    derived_ids = {reader: reader.list() for reader in (warehouse.observations, warehouse.curves)}
+    lines = []
+    for name, count in sorted(partitions.items()):
+        node = graph.get(dg.AssetKey.from_user_string(name))
+        dataset_id = node.metadata.get("dataset_id")
+        if "postgres" not in node.kinds or dataset_id is None:
+            lines.append(f"{name:<28}{count:>11}  {kept_outside_the_warehouse(node.kinds)}")
+            continue
+        spec = catalog.datasets.get(dataset_id)
+        facts = warehouse.reader(spec.shape).info(dataset_id) if spec else derived_facts(derived_ids, dataset_id)
+        window = f"{_day(facts['start'])} .. {_day(facts['end'])}" if facts["keys"] else "nothing stored"
+        if facts.get("ids", 1) > 1:
+            window += f" (across {facts['ids']} stored ids)"
+        lines.append(
+            f"{name:<28}{count:>11}{facts['keys']:>8}{facts['vintages']:>10}"
+            f"{quarantine_counts.get(dataset_id, 0):>12}  {window}"
+        )
+    return lines
+
+
+def derived_facts(stored_ids: Mapping[Reader, list[str]], dataset_id: str) -> dict:
+    """What the warehouse holds of a derived asset: the ids of `stored_ids` (each reader's list) that are
+    `dataset_id` or below it (a fitted curve's parameters `<id>.beta0` and curves `<id>.zero`), keys and vintages
+    summed, the window from the first key to the last; ids counts them."""
+    infos = [
+        reader.info(stored_id)
+        for reader, listed in stored_ids.items()
+        for stored_id in listed
+        if stored_id == dataset_id or stored_id.startswith(f"{dataset_id}.")
+    ]
+    held = [info for info in infos if info["keys"]]
+    return {
+        "keys": sum(info["keys"] for info in infos),
+        "vintages": sum(info["vintages"] for info in infos),
+        "start": min((info["start"] for info in held), default=None),
+        "end": max((info["end"] for info in held), default=None),
+        "ids": len(infos),
+    }
+
+
+def kept_outside_the_warehouse(kinds: set[str]) -> str:
+    """Where an asset the warehouse does not hold keeps what it makes, from its kinds."""
+    if "parquet" in kinds:
+        return "(Parquet frames in the object store)"
+    if "s3" in kinds:
+        return "(files in the object store)"
+    return "(nothing stored: the result is its materializations' metadata)"
 
 
 def _day(moment) -> str:

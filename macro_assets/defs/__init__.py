@@ -18,6 +18,7 @@ from macro_assets.defs.datasets import WAREHOUSE_IO_MANAGER, build_dataset_asset
 from macro_assets.defs.derived.curves import fitted_curve_definitions
 from macro_assets.defs.derived.fx_vol import fx_vol_definitions
 from macro_assets.defs.derived.macro import MACRO_SERIES, build_macro_check, build_macro_series
+from macro_assets.defs.derived.market import MARKET_SERIES, build_windows_filled_check
 from macro_assets.defs.derived.panels import FRAMES_IO_MANAGER, build_daily_rates_panel
 from macro_assets.defs.derived.revisions import build_derived_revision_report
 from macro_assets.defs.derived.series import DERIVED_SERIES, build_derived_check, build_derived_series
@@ -44,11 +45,17 @@ def derived_definitions() -> dg.Definitions:
                 for series in DERIVED_SERIES
             ),
             *(updates_with_its_inputs(build_macro_series(series), pit.SameDate()) for series in MACRO_SERIES),
+            *(
+                updates_with_its_inputs(build_derived_series(series), series.derivation.window)
+                for series in MARKET_SERIES
+            ),
             build_derived_revision_report(),
         ],
         asset_checks=[
             *(build_derived_check(series) for series in DERIVED_SERIES),
             *(build_macro_check(series) for series in MACRO_SERIES),
+            *(build_derived_check(series) for series in MARKET_SERIES),
+            *(build_windows_filled_check(series) for series in MARKET_SERIES),
         ],
         sensors=[panels_automation, derived_series_automation],
     )

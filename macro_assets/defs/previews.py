@@ -145,6 +145,20 @@ def chart(dataset: DatasetSpec, vintages: pl.DataFrame) -> str | None:
     return _png(charted(dataset, vintages))
 
 
+def zscore_chart(dataset: DatasetSpec, vintages: pl.DataFrame, bands: tuple[float, ...] = (1.0, 2.0)) -> str:
+    """A base64 PNG of a z-score series (the series chart) over dotted lines at plus and minus each of `bands`
+    standard deviations, so how unusual a value is reads off the picture."""
+    series = _series_draw(dataset, vintages)
+
+    def draw(axes):
+        series(axes)
+        for band in bands:
+            for level in (band, -band):
+                axes.axhline(level, color="dimgrey", lw=0.9, ls=":")
+
+    return _png(draw)
+
+
 def tenor_chart(title: str, lines: dict[str, pl.DataFrame], markers: dict[str, pl.DataFrame] | None = None) -> str:
     """A base64 PNG of rates by tenor: each frame of `lines` (tenor, rate) a line, each of `markers` its points
     (a fitted curve over the points it was fitted to)."""

@@ -76,3 +76,13 @@ def test_rolling_correlation_aligns_the_two_series_by_date():
     assert corr[:2] == [None, None]
     assert corr[2] == pytest.approx(statistics.correlation([1.0, 3.0, 4.0], [2.0, 4.0, 3.0]))
     assert corr[3] == pytest.approx(statistics.correlation([3.0, 4.0, 5.0], [4.0, 3.0, 7.0]))
+
+
+def test_trailing_drawdown_is_from_the_high_of_the_last_window_observations():
+    out = market.trailing_drawdown(series([100.0, 120.0, 90.0, None, 110.0, 80.0, 85.0]), 3)
+    # The null is no observation: the windows are (100, 120, 90), (120, 90, 110), (90, 110, 80), (110, 80, 85).
+    assert out["trailing_peak"].to_list() == [None, None, 120.0, 120.0, 110.0, 110.0]
+    assert out["drawdown"].to_list()[:2] == [None, None]
+    assert out["drawdown"].to_list()[2:] == pytest.approx([90 / 120 - 1, 110 / 120 - 1, 80 / 110 - 1, 85 / 110 - 1])
+    with pytest.raises(InvalidInput, match="window"):
+        market.trailing_drawdown(series([1.0, 2.0]), 1)

@@ -5,6 +5,8 @@ withdrawals, unchanged re-releases and releases at the same second and one secon
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
 
 import numpy as np
 import polars as pl
@@ -84,10 +86,45 @@ SPREAD_INPUTS = vintages(
     ]
 )
 
+# Two daily prices on different calendars for a 3-date return correlation reading 5 observations of each: fx
+# released at 16:10:00, oil at 21:00:00; fx misses a holiday, oil two; an fx date revised, an oil date withdrawn
+# and republished, the last date of both released at the same second and an oil date revised one second later.
+PAIR_DATES = daily(dt.date(2024, 5, 1), 14)
+FX_VALUES = [5.00, 5.05, 4.98, 5.10, 5.12, 5.07, 5.20, 5.15, 5.11, 5.25, 5.30, 5.22, 5.28, 5.35]
+OIL_VALUES = [80.0, 79.0, 81.5, 80.5, 78.0, 79.5, 77.0, 78.5, 80.0, 76.5, 77.5, 79.0, 78.0, 76.0]
+PAIR_INPUTS = vintages(
+    [("fx", d, v, at(d, 16) + 600 * SECOND) for i, (d, v) in enumerate(zip(PAIR_DATES[:13], FX_VALUES)) if i != 4]
+    + [("oil", d, v, at(d, 21)) for i, (d, v) in enumerate(zip(PAIR_DATES[:13], OIL_VALUES)) if i not in (6, 10)]
+    + [
+        ("fx", PAIR_DATES[13], FX_VALUES[13], at(PAIR_DATES[13], 21)),
+        ("oil", PAIR_DATES[13], OIL_VALUES[13], at(PAIR_DATES[13], 21)),
+        ("fx", PAIR_DATES[2], 5.01, at(PAIR_DATES[7], 9)),  # a revision
+        ("oil", PAIR_DATES[8], None, at(PAIR_DATES[9], 12)),  # a withdrawal
+        ("oil", PAIR_DATES[8], 79.0, at(PAIR_DATES[11], 12)),  # republished
+        ("oil", PAIR_DATES[11], 79.5, at(PAIR_DATES[11], 21, 1)),  # revised one second after its release
+    ]
+)
+
 CASES = {
     "zscore": (pit.zscore_derivation("z_in_z3", "z_in", 3), Z_INPUTS),
     "yoy": (pit.yoy_derivation("mom_yoy", "mom"), YOY_INPUTS),
     "spread": (pit.spread_derivation("ust_10y_2y", "ust10y", "ust2y"), SPREAD_INPUTS),
+    "simple_return": (pit.returns_derivation("z_in_return", "z_in", "simple"), Z_INPUTS),
+    "log_return": (pit.returns_derivation("z_in_log_return", "z_in", "log"), Z_INPUTS),
+    "volatility": (pit.volatility_derivation("z_in_vol3", "z_in", 3, 252), Z_INPUTS),
+    "drawdown": (pit.drawdown_derivation("z_in_drawdown3", "z_in", 3), Z_INPUTS),
+    "percentile_rank": (pit.percentile_rank_derivation("z_in_pct3", "z_in", 3), Z_INPUTS),
+    "correlation": (pit.correlation_derivation("fx_oil_corr3", "fx", "oil", 3, reach=5), PAIR_INPUTS),
+}
+# The last observations of each input a derived date reads, written out for the trailing windows.
+TRAILING_READS = {
+    "zscore": 3,
+    "simple_return": 2,
+    "log_return": 2,
+    "volatility": 4,
+    "drawdown": 3,
+    "percentile_rank": 3,
+    "correlation": 5,
 }
 
 
@@ -140,8 +177,9 @@ def test_incremental_derivation_gives_the_naive_vintages(case):
 
 def read_window(case: str, known: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     """The input rows a derived date reads, written out for each example derivation."""
-    if case == "zscore":
-        return known.filter(pl.col("obs_date") <= day).sort("obs_date").tail(3)
+    if case in TRAILING_READS:
+        earlier = known.filter(pl.col("obs_date") <= day).sort("obs_date")
+        return pl.concat(rows.tail(TRAILING_READS[case]) for _, rows in earlier.group_by("series_id"))
     if case == "yoy":
         first = dt.date(day.year - 1, day.month, 1) if day.month == 12 else dt.date(day.year - 1, day.month + 1, 1)
         return known.filter(pl.col("obs_date").is_between(first, day))
@@ -455,3 +493,89 @@ def test_a_period_derivation_keeps_the_rule_on_a_random_history_of_revisions_and
             held = pit.as_of(stored, instant).sort("obs_date")
             assert held["obs_date"].to_list() == expected["obs_date"].to_list(), instant
             assert held["value"].to_list() == pytest.approx(expected["value"].to_list()), instant
+
+
+def hand_returns(values: dict[dt.date, float]) -> dict[dt.date, float]:
+    """Each date's simple return from the series' previous date."""
+    days = sorted(values)
+    return {day: values[day] / values[before] - 1 for before, day in zip(days, days[1:])}
+
+
+def test_a_correlation_is_of_the_last_common_returns_within_each_series_reach():
+    days = daily(dt.date(2024, 1, 1), 10)
+    a = dict(zip(days, [10.0, 10.5, 10.2, 10.8, 11.0, 10.7, 10.9, 11.4, 11.1, 11.6]))
+    b_prices = [20.0, 19.0, 19.8, 19.1, 18.5, 19.4, 20.1, 19.7]
+    b = dict(zip(days[:5] + days[7:], b_prices))  # b has no 6th and 7th dates
+    inputs = vintages(
+        [*(("a", d, v, at(d, 18)) for d, v in a.items()), *(("b", d, v, at(d, 20)) for d, v in b.items())]
+    )
+    ra, rb = hand_returns(a), hand_returns(b)
+
+    def correlations(reach):
+        derived = pit.derive_vintages(pit.correlation_derivation("a_b", "a", "b", 3, reach=reach), inputs, FAR_FUTURE)
+        return dict(pit.as_of(derived, FAR_FUTURE).select("obs_date", "value").rows())
+
+    def by_hand(*common):
+        return statistics.correlation([ra[days[i]] for i in common], [rb[days[i]] for i in common])
+
+    # Reading 5 observations of each: the 8th date's last common returns (4th, 5th, 8th) need a's 3rd, outside.
+    assert correlations(5) == {days[4]: pytest.approx(by_hand(2, 3, 4)), days[9]: pytest.approx(by_hand(7, 8, 9))}
+    # Reading 6: the 5th date has fewer than 6 observations of each; the 8th and 9th reach back to the 4th.
+    assert correlations(6) == {
+        days[7]: pytest.approx(by_hand(3, 4, 7)),
+        days[8]: pytest.approx(by_hand(4, 7, 8)),
+        days[9]: pytest.approx(by_hand(7, 8, 9)),
+    }
+    with pytest.raises(InvalidInput, match="reach must be at least window"):
+        pit.correlation_derivation("a_b", "a", "b", 3, reach=3)
+
+
+def test_market_derivations_are_the_market_functions_on_hand_computed_windows():
+    days = daily(dt.date(2024, 1, 1), 6)
+    prices = [100.0, 104.0, 101.0, 99.0, 103.0, 98.0]
+    inputs = vintages([("p", d, v, at(d, 18)) for d, v in zip(days, prices)])
+
+    def latest(derivation):
+        derived = pit.derive_vintages(derivation, inputs, FAR_FUTURE)
+        return dict(pit.as_of(derived, FAR_FUTURE).select("obs_date", "value").rows())
+
+    logs = [math.log(b / a) for a, b in zip(prices, prices[1:])]
+    assert latest(pit.returns_derivation("r", "p", "simple")) == {
+        day: pytest.approx(b / a - 1) for day, a, b in zip(days[1:], prices, prices[1:])
+    }
+    assert latest(pit.returns_derivation("r", "p", "log")) == {day: pytest.approx(r) for day, r in zip(days[1:], logs)}
+    volatility = latest(pit.volatility_derivation("v", "p", 3, 252))
+    assert volatility == {days[i]: pytest.approx(statistics.stdev(logs[i - 3 : i]) * math.sqrt(252)) for i in (3, 4, 5)}
+    drawdown = latest(pit.drawdown_derivation("d", "p", 3))
+    assert drawdown == {days[i]: pytest.approx(prices[i] / max(prices[i - 2 : i + 1]) - 1) for i in (2, 3, 4, 5)}
+    # 99 is the lowest of (104, 101, 99): rank 1 of 3; 103 the highest of (101, 99, 103).
+    ranks = latest(pit.percentile_rank_derivation("q", "p", 3))
+    assert ranks == {
+        days[2]: pytest.approx(2 / 3),
+        days[3]: pytest.approx(1 / 3),
+        days[4]: 1.0,
+        days[5]: pytest.approx(1 / 3),
+    }
+    with pytest.raises(InvalidInput, match="kind 'simple' or 'log'"):
+        pit.returns_derivation("r", "p", "arithmetic")
+
+
+def test_unfilled_windows_counts_the_inputs_known_when_each_value_was_released():
+    derivation, inputs = CASES["zscore"]
+    derived = pit.derive_vintages(derivation, inputs, FAR_FUTURE)
+    assert pit.unfilled_windows(derivation, derived, inputs).is_empty()
+    early = pl.DataFrame(
+        {"series_id": "z_in_z3", "obs_date": Z_DATES[3], "value": 0.5, "release_time": at(Z_DATES[1], 18)},
+        schema=SCHEMA,
+    )
+    # Released when only the first two dates were known: the 4th date's window then held two observations.
+    unfilled = pit.unfilled_windows(derivation, pl.concat([derived.select(list(SCHEMA)), early]), inputs)
+    assert unfilled.rows() == [("z_in", Z_DATES[3], at(Z_DATES[1], 18), 2)]
+    with pytest.raises(InvalidInput, match="trailing observations only"):
+        pit.unfilled_windows(CASES["spread"][0], derived, inputs)
+
+
+@pytest.mark.parametrize("case", TRAILING_READS)
+def test_the_engine_emits_no_value_before_its_window_is_filled(case):
+    derivation, inputs = CASES[case]
+    assert pit.unfilled_windows(derivation, pit.derive_vintages(derivation, inputs, FAR_FUTURE), inputs).is_empty()

@@ -43,6 +43,9 @@ def test_a_revised_input_gives_the_dates_reading_it_new_vintages_and_as_of_stays
         ).success
         result = dg.materialize(derived_assets(IBCBR_Z), resources=resources, instance=instance, tags=MONTHS)
         assert result.success and all(e.passed for e in result.get_asset_check_evaluations())
+        newest = result.asset_materializations_for_node("derived__ibcbr_z12")[-1].metadata
+        assert newest["chart"].value.startswith("![derived.ibcbr_z12](data:image/png;base64,")
+        assert [c.name for c in newest["preview"].value.schema.columns][:2] == ["obs_date", "value"]
         with connect(resources["warehouse"].url) as warehouse:
             before = warehouse.observations.vintages("derived.ibcbr_z12", output="polars")
         # The later capture revises August..October 2018; the derived series gains vintages on its next run.
@@ -75,12 +78,11 @@ def test_a_re_run_adds_nothing_and_a_spread_is_its_inputs_difference(resources):
         for _ in range(2):
             result = dg.materialize(derived_assets(SPREAD), resources=resources, instance=instance, tags=december)
             assert result.success and all(e.passed for e in result.get_asset_check_evaluations())
-        added = [
-            m.metadata["vintages_added"].value
-            for m in result.asset_materializations_for_node("derived__ust_10y_2y")
-            if "vintages_added" in m.metadata
-        ]
-        assert added == [0]
+        node = result.asset_materializations_for_node("derived__ust_10y_2y")
+        materialized = [m for m in node if "vintages_added" in m.metadata]
+        assert [m.metadata["vintages_added"].value for m in materialized] == [0]
+        # Unchanged vintages are still what the run derived: the re-run pictures them too.
+        assert materialized[0].metadata["chart"].value.startswith("![derived.ust_10y_2y](data:image/png;base64,")
     with connect(resources["warehouse"].url) as warehouse:
         spread = warehouse.observations.latest("derived.ust_10y_2y").set_index("obs_date")["value"]
         ten = warehouse.observations.latest("fred.DGS10", "2018-12-03", "2018-12-31").set_index("obs_date")["value"]

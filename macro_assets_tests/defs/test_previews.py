@@ -11,7 +11,7 @@ import pytest
 
 from macro_assets.catalog import load_catalog
 from macro_assets.catalog.model import KINDS
-from macro_assets.defs.previews import chart, preview
+from macro_assets.defs.previews import chart, preview, zscore_chart
 from macro_assets.warehouse.frames import read_columns
 
 CATALOG = load_catalog()
@@ -61,3 +61,12 @@ def test_every_kind_gets_a_chart_and_a_preview_of_its_newest_rows(kind):
 def test_nothing_stored_draws_nothing():
     dataset = CATALOG.of_kind("positions")[0]
     assert chart(dataset, stored_window("positions").clear()) is None
+
+
+def test_a_zscore_chart_is_the_series_chart_with_its_bands():
+    dataset = CATALOG.of_kind("observations")[0]
+    window = stored_window("observations")
+    banded = zscore_chart(dataset, window)
+    assert base64.b64decode(banded).startswith(b"\x89PNG")
+    assert banded != chart(dataset, window)
+    assert zscore_chart(dataset, window, bands=()) == chart(dataset, window)

@@ -34,7 +34,7 @@ from macro_assets.defs.partitions import LIVE_START, inclusive_dates, partitions
 from macro_assets.defs.previews import smile_chart
 from macro_assets.defs.resources import ObjectStoreResource, WarehouseResource
 from macro_assets.errors import SourcePayloadError
-from macro_assets.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
+from macro_assets.object_store import ObjectStore
 from macro_assets.provenance import QuarantineRecord
 from macro_assets.recordings import RECORDED_WINDOW, packaged_recordings
 from macro_assets.shapes import OBSERVATIONS, UTC_DATETIME
@@ -73,28 +73,10 @@ def quote_partitions() -> dg.PartitionsDefinition:
 
 
 # ---------------------------------------------------------------------------------------------- the object store
-def _modified_objects(store: ObjectStore, prefix: str) -> list[tuple[str, dt.datetime]]:
-    """Keys under `prefix` with their last modification (UTC), sorted by key."""
-    if isinstance(store, S3ObjectStore):
-        full = f"{store.prefix}/{prefix}" if store.prefix else prefix
-        strip = len(store.prefix) + 1 if store.prefix else 0
-        listed = []
-        for page in store.client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket, Prefix=full):
-            listed.extend(
-                (item["Key"][strip:], item["LastModified"].astimezone(dt.UTC)) for item in page.get("Contents", [])
-            )
-        return sorted(listed)
-    if isinstance(store, LocalObjectStore):
-        return [
-            (key, dt.datetime.fromtimestamp((store.root / key).stat().st_mtime, dt.UTC)) for key in store.list(prefix)
-        ]
-    raise TypeError(f"object store {type(store).__name__}: no way to read last-modified times")
-
-
 def dropped_quote_files(store: ObjectStore) -> tuple[list[QuoteFile], list[str]]:
     """The quote files under the drop prefix, and the keys there that do not name one (wrong folder or suffix)."""
     files, strays = [], []
-    for key, modified in _modified_objects(store, QUOTES_PREFIX):
+    for key, modified in store.list_modified(QUOTES_PREFIX):
         match = _QUOTE_KEY.fullmatch(key.removeprefix(QUOTES_PREFIX))
         day = _iso_date(match["date"]) if match else None
         if day is None:

@@ -15,29 +15,13 @@ import dagster as dg
 import polars as pl
 
 from macro_assets.analytics import pit
-from macro_assets.catalog import DatasetId, load_catalog
-from macro_assets.defs.datasets import asset_key
-from macro_assets.defs.derived.series import DERIVED_SOURCE
-from macro_assets.defs.io_managers import run_read_instant
-from macro_assets.defs.partitions import inclusive_dates, partitions_for
-from macro_assets.defs.previews import chart, preview
+from macro_assets.defs.derived.series import derived_key, derived_series_asset
 from macro_assets.defs.resources import WarehouseResource
-from macro_assets.shapes import OBSERVATIONS
 from macro_assets.warehouse import Warehouse
 
 IPCA_COMPONENTS = "ibge_sidra.ipca_components"
 CORE_TRIM = 20.0  # the percent of weight the BCB's IPCA-MA cuts from each tail
 TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class Charted:
-    """What previews.chart and previews.preview read of a dataset, for a derived series outside the catalog."""
-
-    id: str
-    unit: str
-    kind: str = OBSERVATIONS.name
-    shape = OBSERVATIONS
 
 
 @dataclass(frozen=True)
@@ -141,47 +125,18 @@ MACRO_SERIES: tuple[MacroSeries, ...] = (
 
 
 def macro_key(series: MacroSeries) -> dg.AssetKey:
-    return dg.AssetKey(DatasetId.parse(series.name).asset_path)
+    return derived_key(series.name)
 
 
 def build_macro_series(series: MacroSeries) -> dg.AssetsDefinition:
-    catalog = load_catalog()
-    inputs = [catalog.get(dataset_id) for dataset_id in series.inputs]
-
-    @dg.asset(
-        key=macro_key(series),
-        group_name=DERIVED_SOURCE,
-        description=f"{series.description} ({series.unit}). Stored as point-in-time vintages.",
-        deps=[asset_key(spec) for spec in inputs],
-        partitions_def=partitions_for(inputs[0]),
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        kinds={"postgres", "python"},
-        owners=["team:brazil-macro"],
-        tags={"freq": inputs[0].partitioning, "shape": "derived_series"},
-        metadata={"dataset_id": series.name, "inputs": ", ".join(series.inputs), "unit": series.unit},
-        automation_condition=dg.AutomationCondition.eager(),
+    return derived_series_asset(
+        series.name,
+        series.inputs,
+        series.unit,
+        series.description,
+        "team:brazil-macro",
+        lambda warehouse, instant, start, end: series.vintages(series.read(warehouse, instant, start, end), instant),
     )
-    def macro_series(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        start, end = inclusive_dates(context.partition_time_window)
-        instant = run_read_instant(context.instance, context.run.run_id, context.run.tags)
-        stored = warehouse.open()
-        vintages = series.vintages(series.read(stored, instant, start, end), instant)
-        rows = vintages.filter(pl.col("obs_date").is_between(start, end)).drop("inputs_released")
-        result = stored.pipeline.append(OBSERVATIONS, rows)
-        metadata = {
-            "read_instant": instant.isoformat(),
-            "vintages_derived": rows.height,
-            "vintages_added": result.added,
-            "unchanged": result.unchanged,
-        }
-        if rows.height:
-            charted = Charted(series.name, series.unit)
-            metadata["preview"] = preview(charted, rows)
-            metadata["chart"] = dg.MetadataValue.md(f"![{series.name}](data:image/png;base64,{chart(charted, rows)})")
-        context.add_asset_metadata(metadata, partition_key=context.partition_keys[-1])
-        return dg.MaterializeResult()
-
-    return macro_series
 
 
 def compare_with_recomputation(series: MacroSeries, derived: pl.DataFrame, inputs: dict[str, pl.DataFrame]) -> dict:

@@ -14,6 +14,7 @@ from macro_assets import settings
 from macro_assets.analytics import pit
 from macro_assets.catalog import load_catalog
 from macro_assets.defs.derived.macro import MACRO_SERIES, macro_key
+from macro_assets.defs.derived.market import MARKET_SERIES
 from macro_assets.defs.derived.series import DERIVED_SERIES, DERIVED_SOURCE
 from macro_assets.defs.io_managers import run_read_instant
 from macro_assets.defs.partitions import LIVE_START, inclusive_dates
@@ -163,11 +164,12 @@ def build_revision_report(
 
 
 def build_derived_revision_report() -> dg.AssetsDefinition:
-    """The report over every derived series stored as vintages (defs/derived/series.py and macro.py)."""
-    keys = [*(series.key for series in DERIVED_SERIES), *(macro_key(series) for series in MACRO_SERIES)]
-    derived_ids = [*(series.derivation.name for series in DERIVED_SERIES), *(series.name for series in MACRO_SERIES)]
+    """The report over every derived series stored as vintages (defs/derived/series.py, market.py and macro.py)."""
+    windowed = (*DERIVED_SERIES, *MARKET_SERIES)
+    keys = [*(series.key for series in windowed), *(macro_key(series) for series in MACRO_SERIES)]
+    derived_ids = [*(series.derivation.name for series in windowed), *(series.name for series in MACRO_SERIES)]
     input_ids = [
-        *(dataset_id for series in DERIVED_SERIES for dataset_id in series.derivation.inputs),
+        *(dataset_id for series in windowed for dataset_id in series.derivation.inputs),
         *(dataset_id for series in MACRO_SERIES for dataset_id in series.inputs),
     ]
     return build_revision_report(keys, derived_ids, input_ids)

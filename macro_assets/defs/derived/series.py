@@ -2,12 +2,15 @@
 `as_of(D, T)` is what f gave on the inputs as known at T (analytics/pit.py). A run reads every vintage of its
 inputs released by its read instant (the run tag macro_assets/as_of, else the run's creation), derives the
 vintages of the dates of its partitions, and appends them; a backfill over history reconstructs the history of
-vintages, and a re-run adds only what a new input vintage changed.
+vintages, and a re-run adds only what a new input vintage changed. Its materialization pictures the vintages it
+derived: a chart (a z-score's with bands at +-1 and +-2 standard deviations) and a preview. derived_series_asset is
+that asset for any derived series of observations (macro.py's too).
 
 Each asset's check recomputes f from the inputs as known at every instant the window's vintages were released and
 compares: the stored series must be the rule itself."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
@@ -18,10 +21,31 @@ from macro_assets.catalog import DatasetId, load_catalog
 from macro_assets.defs.datasets import asset_key
 from macro_assets.defs.io_managers import run_read_instant
 from macro_assets.defs.partitions import inclusive_dates, partitions_for
+from macro_assets.defs.previews import chart, preview, zscore_chart
 from macro_assets.defs.resources import WarehouseResource
 from macro_assets.shapes import OBSERVATIONS
+from macro_assets.warehouse import Warehouse
 
 DERIVED_SOURCE = "derived"
+STANDARD_DEVIATIONS = "standard deviations"  # a z-score's unit: its chart bands it at +-1 and +-2
+
+# What a derived series' run computes: derive(warehouse, read instant, start, end) gives the vintages of the dates
+# through `end` that the inputs released by the instant give ([start, end] bounds what it needs to read).
+Derive = Callable[[Warehouse, dt.datetime, dt.date, dt.date], pl.DataFrame]
+
+
+def derived_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(DatasetId.parse(name).asset_path)
+
+
+@dataclass(frozen=True)
+class Charted:
+    """What previews.chart and previews.preview read of a dataset, for a derived series outside the catalog."""
+
+    id: str
+    unit: str
+    kind: str = OBSERVATIONS.name
+    shape = OBSERVATIONS
 
 
 @dataclass(frozen=True)
@@ -32,7 +56,7 @@ class DerivedSeries:
 
     @property
     def key(self) -> dg.AssetKey:
-        return dg.AssetKey(DatasetId.parse(self.derivation.name).asset_path)
+        return derived_key(self.derivation.name)
 
 
 DERIVED_SERIES = (
@@ -48,13 +72,13 @@ DERIVED_SERIES = (
     ),
     DerivedSeries(
         pit.zscore_derivation("derived.ibcbr_z12", "bcb_sgs.24363", 12),
-        "standard deviations",
+        STANDARD_DEVIATIONS,
         "IBC-Br's z-score over its last 12 monthly observations: a revision of one month moves the twelve that "
         "read it, each by a new vintage released with the revision.",
     ),
     DerivedSeries(
         pit.zscore_derivation("derived.ptax_z60", "bcb_sgs.1", 60),
-        "standard deviations",
+        STANDARD_DEVIATIONS,
         "USD/BRL PTAX (SGS 1) z-score over its last 60 business-day observations.",
     ),
 )
@@ -67,43 +91,66 @@ def derived_vintages(series: DerivedSeries, warehouse, instant: dt.datetime, end
     return pit.derive_vintages(derivation, inputs, until=instant)
 
 
-def build_derived_series(series: DerivedSeries) -> dg.AssetsDefinition:
+def pictures(name: str, unit: str, rows: pl.DataFrame) -> dict[str, dg.MetadataValue]:
+    """A chart (a z-score's with its bands) and a preview of the vintages a run derived."""
+    charted = Charted(name, unit)
+    image = zscore_chart(charted, rows) if unit == STANDARD_DEVIATIONS else chart(charted, rows)
+    markdown = f"![{name}](data:image/png;base64,{image})"
+    return {"preview": preview(charted, rows), "chart": dg.MetadataValue.md(markdown)}
+
+
+def derived_series_asset(
+    name: str, inputs: tuple[str, ...], unit: str, description: str, owner: str, derive: Derive
+) -> dg.AssetsDefinition:
+    """The point-in-time asset of the derived series `name`, partitioned like its first input: a run appends to
+    the observations the vintages `derive` gives of its partitions' dates as of the run's read instant."""
     catalog = load_catalog()
-    derivation = series.derivation
-    inputs = [catalog.get(series_id) for series_id in derivation.inputs]
+    specs = [catalog.get(dataset_id) for dataset_id in inputs]
 
     @dg.asset(
-        key=series.key,
+        key=derived_key(name),
         group_name=DERIVED_SOURCE,
-        description=f"{series.description} ({series.unit}). Stored as point-in-time vintages.",
-        deps=[asset_key(spec) for spec in inputs],
-        partitions_def=partitions_for(inputs[0]),
+        description=f"{description} ({unit}). Stored as point-in-time vintages.",
+        deps=[asset_key(spec) for spec in specs],
+        partitions_def=partitions_for(specs[0]),
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"postgres", "python"},
-        owners=["team:macro-research"],
-        tags={"freq": inputs[0].partitioning, "shape": "derived_series"},
-        metadata={"dataset_id": derivation.name, "inputs": ", ".join(derivation.inputs), "unit": series.unit},
+        owners=[owner],
+        tags={"freq": specs[0].partitioning, "shape": "derived_series"},
+        metadata={"dataset_id": name, "inputs": ", ".join(inputs), "unit": unit},
         automation_condition=dg.AutomationCondition.eager(),
     )
     def derived_series(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         start, end = inclusive_dates(context.partition_time_window)
         instant = run_read_instant(context.instance, context.run.run_id, context.run.tags)
         stored = warehouse.open()
-        vintages = derived_vintages(series, stored, instant, end)
-        rows = vintages.filter(pl.col("obs_date").is_between(start, end)).drop("inputs_released")
+        rows = derive(stored, instant, start, end).filter(pl.col("obs_date").is_between(start, end))
+        rows = rows.drop("inputs_released")
         result = stored.pipeline.append(OBSERVATIONS, rows)
-        context.add_asset_metadata(
-            {
-                "read_instant": instant.isoformat(),
-                "vintages_derived": rows.height,
-                "vintages_added": result.added,
-                "unchanged": result.unchanged,
-            },
-            partition_key=context.partition_keys[-1],
-        )
+        metadata = {
+            "read_instant": instant.isoformat(),
+            "vintages_derived": rows.height,
+            "vintages_added": result.added,
+            "unchanged": result.unchanged,
+        }
+        if rows.height:
+            metadata |= pictures(name, unit, rows)
+        context.add_asset_metadata(metadata, partition_key=context.partition_keys[-1])
         return dg.MaterializeResult()
 
     return derived_series
+
+
+def build_derived_series(series: DerivedSeries) -> dg.AssetsDefinition:
+    derivation = series.derivation
+    return derived_series_asset(
+        derivation.name,
+        derivation.inputs,
+        series.unit,
+        series.description,
+        "team:macro-research",
+        lambda warehouse, instant, start, end: derived_vintages(series, warehouse, instant, end),
+    )
 
 
 def build_derived_check(series: DerivedSeries) -> dg.AssetChecksDefinition:
