@@ -58,11 +58,13 @@ def derived_definitions() -> dg.Definitions:
             *(build_windows_filled_check(series) for series in MARKET_SERIES),
         ],
         sensors=[panels_automation, derived_series_automation],
+        # The Celery sample reads derived series: it belongs with them.
+        jobs=[celery_sample_job],
     )
 
 
 def job_definitions(assets: list[dg.AssetsDefinition]) -> dg.Definitions:
-    return dg.Definitions(jobs=[*range_jobs(assets), quality_checks_job, celery_sample_job])
+    return dg.Definitions(jobs=[*range_jobs(assets), quality_checks_job])
 
 
 def resource_definitions() -> dg.Definitions:
