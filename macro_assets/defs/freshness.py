@@ -1,7 +1,8 @@
 """Freshness of every dataset against its release calendar: one check per dataset, `fresh_by_release_calendar`,
 grouped one multi-check per source. It passes when the newest date stored is at least the newest date the catalog
 says is out (releases late by up to the quality rules' grace allowed), judged now live and, offline, at the
-dataset's newest fetch (a replay of old captures is judged as it would have been then).
+dataset's newest fetch (a replay of old captures is judged as it would have been then) within its partitions (a
+capture made after the recorded window's end can hold nothing newer than the window's last partition).
 
 They run in the quality_checks job with every other check, and on their own in the `freshness_checks` job, daily
 by the `freshness_checks_daily` schedule (RUNNING: they read only the warehouse); each result is on its asset's
@@ -15,10 +16,11 @@ import dagster as dg
 from macro_assets import settings
 from macro_assets.catalog import DatasetSpec, load_catalog
 from macro_assets.defs.datasets import asset_key
+from macro_assets.defs.partitions import inclusive_dates, partitions_for
 from macro_assets.defs.resources import SourcesResource, WarehouseResource
 from macro_assets.errors import UnknownDataset
 from macro_assets.quality.observations import STALENESS_GRACE
-from macro_assets.releases import latest_due
+from macro_assets.releases import last_dates, latest_due
 from macro_assets.warehouse import Warehouse
 
 FRESHNESS_CHECK = "fresh_by_release_calendar"
@@ -46,6 +48,11 @@ def freshness_result(warehouse: Warehouse, spec: DatasetSpec, live: bool) -> dg.
     newest = _newest_stored(warehouse, spec)
     judged_at = _judged_at(warehouse, spec, live)
     due = latest_due(spec, judged_at, STALENESS_GRACE) if judged_at else None
+    if due is not None and not live:
+        partitions = partitions_for(spec)
+        _, last_day = inclusive_dates(partitions.time_window_for_partition_key(partitions.get_last_partition_key()))
+        window_end = last_dates(spec, last_day, 1)
+        due = min(due, window_end[0]) if window_end else None
     following = spec.next_period(newest) if newest else None
     return dg.AssetCheckResult(
         check_name=FRESHNESS_CHECK,

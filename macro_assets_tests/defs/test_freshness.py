@@ -40,3 +40,18 @@ def test_a_dataset_is_fresh_when_it_holds_the_newest_date_its_release_rule_says_
         assert stale.metadata["judged_at"].value.startswith("2019-01-07T12:00")
         assert not judged["bcb_sgs/433"].passed and judged["bcb_sgs/433"].metadata["newest_stored"].value == "none"
         assert materialized_and_judged(resources, instance, "2018-12-01")["bcb_sgs/24363"].passed
+
+
+def test_offline_a_capture_made_after_the_recorded_window_is_judged_within_its_partitions(resources):  # noqa: F811
+    walcl = CATALOG.get("fred.WALCL")  # weekly, ending Wednesday; captured 2019-01-07, the window ends 2018-12-31
+    checks = build_freshness_checks("fred", [walcl])
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [build_dataset_asset(walcl, CATALOG), checks],
+            resources=resources,
+            instance=instance,
+            tags={RANGE_START: "2015-01-07", RANGE_END: "2018-12-19"},
+        )
+    (judged,) = result.get_asset_check_evaluations()
+    # 2018-12-26 was out at the capture, but its week is past the last partition: nothing offline can hold it.
+    assert judged.passed and judged.metadata["newest_due"].value == "2018-12-19"
