@@ -162,7 +162,7 @@ def timed_run(execution, instance) -> float:
 def measure(admin: str, configuration: Configuration, plan, executions, single_runs: int, root: Path) -> Measured:
     """The chunk as one range run on fresh databases, then the checks run over it; its first partitions as a run
     each on other fresh ones: the same work."""
-    from macro_assets.cli.backfill import Execution
+    from macro_assets.defs.backfill import Execution
 
     [chunk] = plan.chunks
     execution = executions[chunk.key]
@@ -245,8 +245,9 @@ def main() -> None:
     parser.add_argument("--single-runs", type=int, default=8, help="runs of one partition each (default 8)")
     args = parser.parse_args()
 
-    from macro_assets.cli.backfill import DEFAULT_CHUNK_PARTITIONS, backfill_runs
+    from macro_assets.cli.backfill import DEFAULT_CHUNK_PARTITIONS
     from macro_assets.definitions import defs
+    from macro_assets.defs.backfill import backfill_runs
     from macro_assets.defs.partitions import inclusive_dates
 
     # The job's partitions from FIRST_DAY on, then the plan of exactly --partitions of them, as one chunk.

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import dagster as dg
-
 from macro_assets import settings
 from macro_assets.catalog import Catalog, load_catalog
 from macro_assets.definitions import defs
-from macro_assets.defs.main_job import instance_report
+from macro_assets.defs.main_job import AssetReport, instance_report
 from macro_assets.warehouse import Warehouse, connect
 from macro_assets.warehouse.readers import Reader
 
@@ -18,7 +16,7 @@ from macro_assets.warehouse.readers import Reader
 def print_summary(elapsed: float) -> None:
     report = instance_report(defs)
     with connect() as warehouse:
-        lines = asset_lines(defs.resolve_asset_graph(), report.partitions, warehouse, load_catalog())
+        lines = asset_lines(report.assets, warehouse, load_catalog())
         warehouse_url = warehouse.url
 
     print(f"\nmacro_assets — materialized in {elapsed:.0f} s")
@@ -39,19 +37,18 @@ def print_summary(elapsed: float) -> None:
     print("UI:    macro-assets dev   (then open http://127.0.0.1:3000)")
 
 
-def asset_lines(graph, partitions: Mapping[str, int], warehouse: Warehouse, catalog: Catalog) -> list[str]:
-    """A line per asset of `partitions` (asset key -> partitions materialized), by key: what the warehouse holds
-    of an asset stored there (a catalog dataset, or a derived one under its dataset_id), else where it is kept."""
+def asset_lines(assets: Mapping[str, AssetReport], warehouse: Warehouse, catalog: Catalog) -> list[str]:
+    """A line per asset, by key: what the warehouse holds of an asset stored there (a catalog dataset, or a derived
+    one under its dataset_id), else where it is kept."""
     quarantined = warehouse.pipeline.quarantined()
     quarantine_counts = quarantined["dataset_id"].value_counts().to_dict() if len(quarantined) else {}
     # Where derived assets are stored: a derived series in the observations, a fitted curve in both.
     derived_ids = {reader: reader.list() for reader in (warehouse.observations, warehouse.curves)}
     lines = []
-    for name, count in sorted(partitions.items()):
-        node = graph.get(dg.AssetKey.from_user_string(name))
-        dataset_id = node.metadata.get("dataset_id")
-        if "postgres" not in node.kinds or dataset_id is None:
-            lines.append(f"{name:<28}{count:>11}  {kept_outside_the_warehouse(node.kinds)}")
+    for name, asset in sorted(assets.items()):
+        count, dataset_id = asset.partitions, asset.dataset_id
+        if "postgres" not in asset.kinds or dataset_id is None:
+            lines.append(f"{name:<28}{count:>11}  {kept_outside_the_warehouse(asset.kinds)}")
             continue
         spec = catalog.datasets.get(dataset_id)
         facts = warehouse.reader(spec.shape).info(dataset_id) if spec else derived_facts(derived_ids, dataset_id)

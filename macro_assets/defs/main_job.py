@@ -103,9 +103,16 @@ def run_main_job(defs: dg.Definitions, say: Callable[[str], None]) -> bool:
 
 
 @dataclass(frozen=True)
+class AssetReport:
+    partitions: int  # materialized
+    dataset_id: str | None  # what the asset stores under, from its metadata
+    kinds: frozenset[str]
+
+
+@dataclass(frozen=True)
 class InstanceReport:
     root: str
-    partitions: dict[str, int]  # materialized partitions per asset key (user string)
+    assets: dict[str, AssetReport]  # by asset key (user string)
     passed: int
     failed: list[str]  # "<asset>:<check> (<severity>)"
 
@@ -124,7 +131,16 @@ def instance_report(defs: dg.Definitions) -> InstanceReport:
             passed += 1
         else:
             failed.append(f"{key.asset_key.to_user_string()}:{key.name} ({evaluation.severity.value})")
-    partitions = {
-        key.to_user_string(): len(instance.get_materialized_partitions(key)) for key in graph.get_all_asset_keys()
+    return InstanceReport(str(instance.root_directory), asset_reports(graph, instance), passed, failed)
+
+
+def asset_reports(graph, instance: dg.DagsterInstance | None = None) -> dict[str, AssetReport]:
+    """Each asset's materialized partitions on `instance` (none without one), dataset_id and kinds."""
+    return {
+        key.to_user_string(): AssetReport(
+            len(instance.get_materialized_partitions(key)) if instance else 0,
+            graph.get(key).metadata.get("dataset_id"),
+            frozenset(graph.get(key).kinds),
+        )
+        for key in graph.get_all_asset_keys()
     }
-    return InstanceReport(str(instance.root_directory), partitions, passed, failed)

@@ -2,11 +2,14 @@
 what is stored under their dataset_id (a fitted curve: its parameter series and curves together), and only the
 assets kept as Parquet frames say so."""
 
+import dataclasses
+
 import pandas as pd
 
 from macro_assets.catalog import load_catalog
 from macro_assets.cli.summary import asset_lines
 from macro_assets.definitions import defs
+from macro_assets.defs.main_job import asset_reports
 from macro_assets_tests.warehouse.cases import CASES
 
 T1, T2 = pd.Timestamp("2024-01-02 21:00", tz="UTC"), pd.Timestamp("2024-01-03 21:00", tz="UTC")
@@ -14,7 +17,9 @@ OBSERVATIONS, CURVE_POINTS = CASES["observations"], CASES["curve_points"]
 
 
 def summary(warehouse, *names: str) -> dict[str, str]:
-    lines = asset_lines(defs.resolve_asset_graph(), dict.fromkeys(names, 3), warehouse, load_catalog())
+    reports = asset_reports(defs.resolve_asset_graph())
+    assets = {name: dataclasses.replace(reports[name], partitions=3) for name in names}
+    lines = asset_lines(assets, warehouse, load_catalog())
     return {line.split()[0]: line for line in lines}
 
 
